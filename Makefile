@@ -1,0 +1,50 @@
+# HexProperty infrastructure: every verb a platform engineer runs.
+# `make synth` and `make test` install what they need on a fresh machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+# node_modules/.bin first: its Node LTS (package.json) runs jsii and the cdktf CLI.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+ENV ?=
+ARGS ?=
+
+.PHONY: help install synth test bench docs plan deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed ## install pinned Python (.venv) and Node (node_modules) dependencies
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: install ## synthesize every environment into cdktf.out (offline, no credentials)
+	$(PY) main.py $(ENV)
+
+test: install ## run the test suite
+	$(PY) -m pytest $(ARGS)
+
+bench: install ## time synth against the floor of loading the jsii assemblies; prints the ratio last
+	$(PY) tools/bench.py
+
+docs: install ## regenerate the environment-file reference in README.md from the schema
+	$(PY) tools/schema_reference.py
+
+plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
+	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }
+	cdktf diff $(ENV)
+
+deploy: install ## apply one stack: make deploy ENV=staging (network + credentials)
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<staging|production>" >&2; exit 2; }
+	cdktf deploy $(ENV)
+
+clean: ## remove synthesized output and caches (keeps .venv and node_modules)
+	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis

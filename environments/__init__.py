@@ -1,0 +1,1 @@
+"""Environment files, their schema, and the loader that turns them into frozen config objects."""

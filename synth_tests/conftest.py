@@ -1,0 +1,51 @@
+"""Shared fixtures: each environment is synthesized once per test run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_BIN = ROOT / "node_modules" / ".bin"
+
+# jsii runs `node` from PATH: use the project's pinned LTS when it is installed.
+if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@pytest.fixture(scope="session")
+def configs():
+    from environments.loader import load_all
+
+    return {c.name: c for c in load_all()}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory, configs) -> Path:
+    from main import synthesize
+
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    synthesize(list(configs.values()), outdir)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir) -> dict[str, dict]:
+    """env name -> the synthesized cdk.tf.json of that stack."""
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in sorted((synth_dir / "stacks").glob("*/cdk.tf.json"))
+    }
+
+
+@pytest.fixture(scope="session")
+def staging(stacks):
+    return stacks["staging"]
+
+
+@pytest.fixture(scope="session")
+def production(stacks):
+    return stacks["production"]

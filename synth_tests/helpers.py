@@ -1,0 +1,36 @@
+"""Small readers over synthesized Terraform JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def resources(stack: dict, type_: str) -> dict[str, dict]:
+    """address -> body of every resource of `type_`."""
+    return stack.get("resource", {}).get(type_, {})
+
+
+def only(stack: dict, type_: str) -> dict:
+    found = resources(stack, type_)
+    assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def ref(type_: str, address: str, attribute: str = "id") -> str:
+    return "${" + f"{type_}.{address}.{attribute}" + "}"
+
+
+def address_of(stack: dict, type_: str, name: str) -> str:
+    """The Terraform address of the `type_` resource whose `name` is `name`."""
+    matches = [a for a, body in resources(stack, type_).items() if body.get("name") == name]
+    assert len(matches) == 1, f"expected one {type_} named {name}, found {matches}"
+    return matches[0]
+
+
+def without_metadata(value: Any) -> Any:
+    """Drop cdktf's `//` metadata (paths, versions): snapshots compare what Terraform reads."""
+    if isinstance(value, dict):
+        return {k: without_metadata(v) for k, v in sorted(value.items()) if k != "//"}
+    if isinstance(value, list):
+        return [without_metadata(v) for v in value]
+    return value

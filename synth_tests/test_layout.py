@@ -1,0 +1,50 @@
+"""The house layout (DESIGN.md section 2): constructs/ extends the installed library."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_constructs_folder_has_no_init_so_the_library_is_not_shadowed():
+    assert not (ROOT / "constructs" / "__init__.py").exists()
+
+
+def test_library_construct_and_our_tier_modules_both_resolve():
+    code = (
+        "import constructs, constructs.network as n\n"
+        "from constructs import Construct\n"
+        "import sys\n"
+        "print(sys.modules[Construct.__module__].__file__)\n"
+        "print(n.__file__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    library_file, network_file = out.stdout.split()
+    assert "site-packages" in library_file
+    assert Path(network_file) == ROOT / "constructs" / "network.py"
+
+
+def test_provider_package_root_is_never_loaded_whole():
+    """Importing the tiers loads only the provider submodules they use (DESIGN.md section 5)."""
+    code = (
+        "import sys, constructs.stack\n"
+        "mods = [m for m in sys.modules if m.startswith('cdktf_cdktf_provider_google.')]\n"
+        "print(len(mods), sys.modules['cdktf_cdktf_provider_google'].__doc__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    count, doc = out.stdout.split(maxsplit=1)
+    assert int(count) < 60, f"{count} provider modules loaded"
+    assert "loaded per submodule" in doc
+
+
+def test_no_module_imports_the_provider_package_root():
+    offenders = []
+    for path in ROOT.glob("**/*.py"):
+        if any(part in {".venv", "node_modules", "cdktf.out"} for part in path.parts):
+            continue
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("from cdktf_cdktf_provider_google import") or stripped == "import cdktf_cdktf_provider_google":
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
