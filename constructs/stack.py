@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from cdktf import GcsBackend, TerraformStack
+from cdktf import GcsBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from constructs.api import Api
+from constructs.cloud_run import url_variable
+from constructs.frontend import Frontend
 from constructs.google import project_service, provider
+from constructs.microservices import Microservices
 from constructs.network import Network
+from constructs.registry import ImageRepository
 from environments.config import EnvironmentConfig
 
 
@@ -49,3 +54,21 @@ class HexPropertyStack(TerraformStack):
         GcsBackend(self, bucket=config.state_bucket, prefix=config.name)
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
+        self.images = ImageRepository(self, "images", config=config, apis=self.apis)
+
+        # Callees before callers: each caller is built with the URLs of what it calls.
+        self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis)
+        services = self.microservices.services
+        self.api = Api(self, "api", config=config, network=self.network, apis=self.apis,
+                       callee_urls={url_variable(c): services[c].url for c in config.api.calls})
+        callees = {"api": self.api, **services}
+        self.frontend = Frontend(self, "frontend", config=config, network=self.network, apis=self.apis,
+                                 callee_urls={url_variable(c): callees[c].url for c in config.frontend.calls})
+        for callee in config.api.calls:
+            callees[callee].grant_invoker(self.api.identity)
+        for callee in config.frontend.calls:
+            callees[callee].grant_invoker(self.frontend.identity)
+
+        TerraformOutput(self, "frontend-url", value=self.frontend.url)
+        TerraformOutput(self, "api-url", value=self.api.url)
+        TerraformOutput(self, "image-repository", value=self.images.url)

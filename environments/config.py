@@ -33,6 +33,57 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class TrafficSplit:
+    percent: int
+    revision: str | None = None  # None: the latest revision
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class RunServiceConfig:
+    """A Cloud Run v2 service: the frontend or one microservice."""
+
+    name: str
+    image: str
+    min_instances: int
+    max_instances: int
+    cpu: int
+    memory: str
+    concurrency: int
+    timeout_seconds: int
+    cpu_idle: bool
+    port: int
+    startup_probe_path: str
+    env: Mapping[str, str]
+    calls: tuple[str, ...]
+    traffic: tuple[TrafficSplit, ...]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The Cloud Functions (2nd gen) API layer."""
+
+    runtime: str
+    entry_point: str
+    memory: str
+    timeout_seconds: int
+    min_instances: int
+    max_instances: int
+    ingress: str
+    public: bool
+    source_object: str | None
+    secrets: Mapping[str, str]
+    env: Mapping[str, str]
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    keep_recent_versions: int
+    delete_untagged_after_days: int
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     name: str
     source: str
@@ -42,6 +93,14 @@ class EnvironmentConfig:
     state_bucket: str
     extra_labels: Mapping[str, str]
     network: NetworkConfig
+    images: ImagesConfig
+    frontend: RunServiceConfig
+    api: ApiConfig
+    microservices: tuple[RunServiceConfig, ...]
+
+    @property
+    def is_production(self) -> bool:
+        return self.name == "production"
 
     def resource_name(self, component: str) -> str:
         """`hexproperty-<env>-<component>`: the name of most resources."""

@@ -27,13 +27,29 @@ from typing import Any, Iterable, Iterator
 import jsonschema
 import yaml
 
-from environments.config import ConnectorConfig, EnvironmentConfig, NetworkConfig
+from environments.config import (
+    ApiConfig,
+    ConnectorConfig,
+    EnvironmentConfig,
+    ImagesConfig,
+    NetworkConfig,
+    RunServiceConfig,
+    TrafficSplit,
+)
 from environments.regions import REGIONS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = ENVIRONMENTS_DIR / "environment.schema.json"
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 MAX_FILE_BYTES = 1_000_000
+RUNTIMES = ("frontend", "api")  # besides the microservices named in the file
+
+# Cloud Functions runtimes Google no longer deploys (docs: functions/docs/runtime-support).
+DECOMMISSIONED_RUNTIMES = {
+    "nodejs6": "2020-08-01", "nodejs8": "2021-02-03", "nodejs10": "2024-01-30", "nodejs12": "2024-01-30",
+    "nodejs14": "2025-01-30", "nodejs16": "2025-01-30", "nodejs18": "2025-10-30", "nodejs20": "2026-10-30",
+}
+SUPPORTED_RUNTIMES = ("nodejs22", "nodejs24")
 
 # Google's limits on names the stacks derive from the file (DESIGN.md section 4).
 NAME_RULES = {
@@ -198,11 +214,36 @@ def _node_problems(node: yaml.Node, shown: str, path: str = "", seen_nodes: set[
 def _schema_problems(data: dict, schema: dict, shown: str) -> Iterator[Problem]:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    seen = set()
     for error in errors:
-        yield from _explain(error, shown)
+        for problem in _explain(error, shown, schema):
+            if problem not in seen:  # a key reached through allOf can be reported twice
+                seen.add(problem)
+                yield problem
 
 
-def _explain(error: jsonschema.ValidationError, shown: str) -> Iterator[Problem]:
+def _describe(node: dict, key: str, root: dict) -> str:
+    """The description of `key` under `node`, following allOf and $ref."""
+    candidates = [node] + [part for part in node.get("allOf", [])]
+    for candidate in candidates:
+        if "$ref" in candidate:
+            candidate = _resolve(candidate["$ref"], root)
+        description = candidate.get("properties", {}).get(key, {})
+        if "$ref" in description and "description" not in description:
+            description = _resolve(description["$ref"], root)
+        if description.get("description"):
+            return description["description"]
+    return "see environments/environment.schema.json"
+
+
+def _resolve(ref: str, root: dict) -> dict:
+    node = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _explain(error: jsonschema.ValidationError, shown: str, root: dict) -> Iterator[Problem]:
     path = _path(error.absolute_path)
     schema, value, kind = error.schema, error.instance, error.validator
     hint = schema.get("description", "") if isinstance(schema, dict) else ""
@@ -222,9 +263,8 @@ def _explain(error: jsonschema.ValidationError, shown: str) -> Iterator[Problem]
     elif kind == "required":
         for key in error.validator_value:
             if isinstance(value, dict) and key not in value:
-                sub = schema.get("properties", {}).get(key, {})
                 yield Problem(shown, _join(path, key), "required key is missing",
-                              f"add `{key}`: {sub.get('description', 'see the schema')}")
+                              f"add `{key}`: {_describe(schema, key, root)}")
     elif kind == "type":
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else expected
@@ -309,7 +349,132 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
                               "give each range its own addresses")
 
     yield from _min_max(shown, data, "network.connector")
+    yield from _application_problems(shown, data, name)
     yield from _name_problems(shown, data, name)
+
+
+def _run_services(data: dict) -> Iterator[tuple[str, str, dict]]:
+    """(runtime name, key path, merged settings) of every Cloud Run service in the file."""
+    yield "frontend", "frontend", data["frontend"]
+    defaults = data["microservices"]["defaults"]
+    for service, overrides in data["microservices"]["services"].items():
+        yield service, f"microservices.services.{service}", {**defaults, **overrides}
+
+
+def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
+    services = dict(data["microservices"]["services"])
+    for reserved in RUNTIMES:
+        if reserved in services:
+            yield Problem(shown, f"microservices.services.{reserved}", f"{reserved!r} is the name of another tier",
+                          "give the microservice another name")
+
+    merged = {name_: settings for name_, _, settings in _run_services(data) if name_ != "frontend"}
+    cycle = _call_cycle(merged)
+    if cycle:
+        yield Problem(shown, f"microservices.services.{cycle[0]}.calls", f"calls go round in a circle: {' -> '.join(cycle)}",
+                      "break the cycle (for example with an event on Kafka instead of a call)")
+
+    api = data["api"]
+    runtime = api["runtime"]
+    if runtime in DECOMMISSIONED_RUNTIMES:
+        yield Problem(shown, "api.runtime", f"{runtime} was decommissioned on Cloud Functions on "
+                      f"{DECOMMISSIONED_RUNTIMES[runtime]}; new deploys and updates are refused",
+                      f"use {' or '.join(SUPPORTED_RUNTIMES)} (nodejs24 is supported into 2028)")
+    elif runtime not in SUPPORTED_RUNTIMES:
+        yield Problem(shown, "api.runtime", f"{runtime} is not a Cloud Functions runtime this project knows",
+                      f"use one of: {', '.join(SUPPORTED_RUNTIMES)}")
+    yield from _min_max(shown, data, "api")
+    megabytes = _function_memory_mb(api["memory"])
+    if not 128 <= megabytes <= 32 * 1024:
+        yield Problem(shown, "api.memory", f"{api['memory']} is outside 128M-32Gi", "use for example 256M or 512M")
+    yield from _calls(shown, "api.calls", api["calls"], "api", set(services))
+
+    for runtime_name, path, service in _run_services(data):
+        low, high = service["min_instances"], service["max_instances"]
+        if low > high:
+            yield Problem(shown, f"{path}.min_instances", f"min_instances {low} is above max_instances {high}",
+                          f"set min_instances to at most {high}, or raise max_instances")
+        yield from _memory_for_cpu(shown, path, service["memory"], service["cpu"])
+        # The frontend calls the API and services; services call services; nothing calls the frontend.
+        callable_ = set(services) | ({"api"} if runtime_name == "frontend" else set())
+        yield from _calls(shown, f"{path}.calls", service["calls"], runtime_name, callable_)
+        if "traffic" in service:
+            yield from _traffic(shown, f"{path}.traffic", service["traffic"], data_name=f"hexproperty-{name}-{runtime_name}")
+        image = service["image"]
+        if name == "production" and ("@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"))):
+            yield Problem(shown, f"{path}.image", f"{image!r} is untagged or :latest, which production never deploys",
+                          "pin a version tag or an @sha256 digest")
+
+
+def _calls(shown: str, path: str, calls: list, caller: str, callable_: set) -> Iterator[Problem]:
+    for index, callee in enumerate(calls):
+        if callee == caller:
+            yield Problem(shown, f"{path}[{index}]", f"{caller} calls itself", "remove it: a runtime needs no grant on itself")
+        elif callee not in callable_:
+            options = sorted(callable_ - {caller})
+            close = difflib.get_close_matches(callee, options, n=1)
+            fix = (f"did you mean {close[0]!r}? " if close else "") + f"{caller} may call: {', '.join(options)}"
+            yield Problem(shown, f"{path}[{index}]", f"{callee!r} is not a runtime {caller} can call", fix)
+
+
+def _call_cycle(services: dict) -> list[str] | None:
+    """A cycle among microservice calls, if any: URLs are passed as Terraform references,
+    which cannot go round in a circle."""
+    state: dict[str, str] = {}
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        state[node] = "open"
+        for callee in services.get(node, {}).get("calls", []):
+            if state.get(callee) == "open":
+                return trail[trail.index(callee):] + [callee] if callee in trail else [node, callee]
+            if callee in services and callee not in state:
+                found = visit(callee, trail + [callee])
+                if found:
+                    return found
+        state[node] = "done"
+        return None
+
+    for start in sorted(services):
+        if start not in state:
+            found = visit(start, [start])
+            if found:
+                return found
+    return None
+
+
+def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int) -> Iterator[Problem]:
+    mebibytes = int(memory[:-2]) * (1024 if memory.endswith("Gi") else 1)
+    if not 128 <= mebibytes <= 32 * 1024:
+        yield Problem(shown, f"{path}.memory", f"{memory} is outside Cloud Run's 128Mi-32Gi", "use for example 512Mi or 1Gi")
+        return
+    # Cloud Run's minimum CPU per memory size (cloud.google.com/run/docs/configuring/services/memory-limits).
+    for above_gib, needs in ((24, 8), (16, 6), (8, 4), (4, 2)):
+        if mebibytes > above_gib * 1024 and cpu < needs:
+            yield Problem(shown, f"{path}.memory", f"{memory} needs at least {needs} CPU on Cloud Run; cpu is {cpu}",
+                          f"set cpu to {needs} or more, or lower memory to {above_gib}Gi")
+            return
+
+
+def _traffic(shown: str, path: str, splits: list, data_name: str) -> Iterator[Problem]:
+    total = sum(split["percent"] for split in splits)
+    if total != 100:
+        yield Problem(shown, path, f"percentages sum to {total}", "make the percentages sum to exactly 100")
+    tags = [split["tag"] for split in splits if "tag" in split]
+    for tag in sorted({t for t in tags if tags.count(t) > 1}):
+        yield Problem(shown, path, f"tag {tag!r} is used twice", "give every split its own tag")
+    targets = [split.get("revision", "(latest)") for split in splits]
+    for target in sorted({t for t in targets if targets.count(t) > 1}):
+        yield Problem(shown, path, f"{target} appears twice", "list each revision once")
+    for index, split in enumerate(splits):
+        revision = split.get("revision")
+        if revision is not None and not revision.startswith(f"{data_name}-"):
+            yield Problem(shown, f"{path}[{index}].revision", f"{revision!r} is not a revision of {data_name}",
+                          f"revision names start with {data_name}- (see `gcloud run revisions list`)")
+
+
+def _function_memory_mb(memory: str) -> float:
+    number, unit = re.match(r"^(\d+)(M|Mi|G|Gi)$", memory).groups()
+    return int(number) * {"M": 1 / 1.048576, "Mi": 1, "G": 1000 / 1.048576, "Gi": 1024}[unit]
 
 
 def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
@@ -325,6 +490,15 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     yield "state.bucket", data["state"]["bucket"], "bucket name"
     yield "(file name)", f"hexproperty-{name}-vpc", "resource name"
     yield "(file name)", f"hp-{name}-conn", "VPC Access connector name"
+    yield "(file name)", f"hexproperty-{name}-function-sources", "bucket name"
+    yield "(file name)", f"hp-{name}-api-build", "service account id"
+    for runtime in RUNTIMES:
+        yield runtime, f"hp-{name}-{runtime}", "service account id"
+    yield "frontend", f"hexproperty-{name}-frontend", "Cloud Run service name"
+    for service in data["microservices"]["services"]:
+        key = f"microservices.services.{service}"
+        yield key, f"hp-{name}-{service}", "service account id"
+        yield key, f"hexproperty-{name}-{service}", "Cloud Run service name"
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
@@ -355,7 +529,31 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             flow_logs_sampling=float(network["flow_logs_sampling"]),
             connector=ConnectorConfig(**network["connector"]),
         ),
+        images=ImagesConfig(**data["images"]),
+        frontend=_run_service("frontend", data["frontend"]),
+        api=_api(data["api"]),
+        microservices=tuple(
+            _run_service(service_name, merged)
+            for service_name, _, merged in _run_services(data) if service_name != "frontend"
+        ),
     )
+
+
+def _run_service(name: str, settings: dict) -> RunServiceConfig:
+    values = dict(settings)
+    values["env"] = MappingProxyType(dict(values["env"]))
+    values["calls"] = tuple(values["calls"])
+    values["traffic"] = tuple(TrafficSplit(**split) for split in values.get("traffic", ()))
+    return RunServiceConfig(name=name, **values)
+
+
+def _api(settings: dict) -> ApiConfig:
+    values = dict(settings)
+    values["source_object"] = values.get("source_object")
+    values["secrets"] = MappingProxyType(dict(values["secrets"]))
+    values["env"] = MappingProxyType(dict(values["env"]))
+    values["calls"] = tuple(values["calls"])
+    return ApiConfig(**values)
 
 
 # --- small helpers ----------------------------------------------------------------

@@ -16,6 +16,12 @@ def only(stack: dict, type_: str) -> dict:
     return next(iter(found.values()))
 
 
+def only_address(stack: dict, type_: str) -> str:
+    found = resources(stack, type_)
+    assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+    return next(iter(found))
+
+
 def ref(type_: str, address: str, attribute: str = "id") -> str:
     return "${" + f"{type_}.{address}.{attribute}" + "}"
 
@@ -34,3 +40,23 @@ def without_metadata(value: Any) -> Any:
     if isinstance(value, list):
         return [without_metadata(v) for v in value]
     return value
+
+
+def run_service(stack: dict, name: str) -> dict:
+    """The google_cloud_run_v2_service named `name`."""
+    return resources(stack, "google_cloud_run_v2_service")[address_of(stack, "google_cloud_run_v2_service", name)]
+
+
+def service_account_address(stack: dict, account_id: str) -> str:
+    return address_of_attr(stack, "google_service_account", "account_id", account_id)
+
+
+def address_of_attr(stack: dict, type_: str, attribute: str, value: Any) -> str:
+    matches = [a for a, body in resources(stack, type_).items() if body.get(attribute) == value]
+    assert len(matches) == 1, f"expected one {type_} with {attribute}={value}, found {matches}"
+    return matches[0]
+
+
+def member_of(stack: dict, account_id: str) -> str:
+    """The Terraform reference to a service account's IAM member string."""
+    return ref("google_service_account", service_account_address(stack, account_id), "member")

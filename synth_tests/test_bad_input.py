@@ -73,6 +73,16 @@ CASES = [
     ("same-dr-region", mutate(_set("project.dr_region", "europe-west1")), "project.dr_region", ["same region"]),
     ("yaml-alias", replace("labels:\n  cost-center: platform\n", "labels: &l\n  cost-center: platform\nextra: *l\n"), "extra", ["alias"]),
     ("bad-label", mutate(_set("labels", {"Cost Center": "x"})), "labels", ["'Cost Center' is not in the expected form", "A label key"]),
+    ("bad-unit", mutate(_set("frontend.memory", "512MB")), "frontend.memory", ["'512MB' is not in the expected form", "in Mi or Gi"]),
+    ("decommissioned-runtime", mutate(_set("api.runtime", "nodejs18")), "api.runtime", ["nodejs18 was decommissioned", "2025-10-30", "nodejs24"]),
+    ("memory-needs-cpu", mutate(lambda d: d["frontend"].update(memory="6Gi", cpu=1)), "frontend.memory", ["needs at least 2 CPU"]),
+    ("unknown-callee", mutate(_set("api.calls", ["propertys"])), "api.calls[0]", ["not a runtime api can call", "did you mean 'properties'"]),
+    ("call-cycle", mutate(_set("microservices.services.notifications", {"calls": ["bookings"]})), "microservices.services", ["round in a circle", "bookings -> notifications -> bookings"]),
+    ("service-name-too-long", mutate(_set("microservices.services.listing-photo-resize", {})), "microservices.services.listing-photo-resize", ["service account id 'hp-staging-listing-photo-resize'", "30"]),
+    ("traffic-not-100", mutate(_set("frontend.traffic", [{"percent": 60, "tag": "blue"}, {"percent": 30, "revision": "hexproperty-staging-frontend-green", "tag": "green"}])), "frontend.traffic", ["sum to 90", "exactly 100"]),
+    ("traffic-duplicate-tag", mutate(_set("frontend.traffic", [{"percent": 100, "tag": "blue"}, {"percent": 0, "revision": "hexproperty-staging-frontend-green", "tag": "blue"}])), "frontend.traffic", ["tag 'blue' is used twice"]),
+    ("traffic-foreign-revision", mutate(_set("frontend.traffic", [{"percent": 100, "revision": "hexproperty-staging-search-00001"}])), "frontend.traffic[0].revision", ["not a revision of hexproperty-staging-frontend"]),
+    ("override-unknown-key", mutate(_set("microservices.services.search", {"memroy": "1Gi"})), "microservices.services.search.memroy", ["unknown key", "did you mean 'memory'"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
 ]
 

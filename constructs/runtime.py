@@ -1,0 +1,55 @@
+"""What every runtime (Cloud Run service or function) owns besides itself: its identity."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from constructs import Construct
+
+from constructs.google import project_iam_member, service_account
+from environments.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.stack import Apis
+
+# Write-only telemetry, the floor every runtime needs; anything more comes from a declared grant.
+TELEMETRY_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent")
+
+
+class RuntimeIdentity(Construct):
+    """A runtime's own service account (no keys: runtimes use the metadata server)."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", runtime: str,
+                 roles: tuple[str, ...] = TELEMETRY_ROLES):
+        super().__init__(scope, id_)
+        self.runtime = runtime
+        self.account = service_account.ServiceAccount(
+            self,
+            "account",
+            account_id=config.short_name(runtime),
+            display_name=f"HexProperty {config.name} {runtime}",
+            description=f"Runtime identity of {config.resource_name(runtime)}; roles granted by the stack only.",
+            depends_on=[apis.enable("iam.googleapis.com")],
+        )
+        # Resources that must not start before these roles exist depend on `grants`.
+        self.grants = [
+            project_iam_member.ProjectIamMember(
+                self, role.removeprefix("roles/"), project=config.project_id, role=role, member=self.member,
+                depends_on=[apis.enable("cloudresourcemanager.googleapis.com")],
+            )
+            for role in roles
+        ]
+
+    @property
+    def email(self) -> str:
+        return self.account.email
+
+    @property
+    def member(self) -> str:
+        """`serviceAccount:<email>`, the IAM member string."""
+        return self.account.member
+
+    @property
+    def name(self) -> str:
+        """The account's resource name (`projects/<p>/serviceAccounts/<email>`)."""
+        return self.account.name

@@ -1,0 +1,54 @@
+"""Secret Manager secrets whose values never pass through Terraform."""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from constructs.google import secret_manager_secret, secret_manager_secret_iam_member, secret_manager_secret_version
+from environments.config import EnvironmentConfig
+
+# Runtimes that reference `latest` fail to deploy while a secret has no version, so Terraform
+# adds this placeholder once; the real value is added with `gcloud secrets versions add` and
+# Terraform ignores the version's data from then on. It is not a secret.
+PLACEHOLDER = "unset: add the real value with gcloud secrets versions add"
+
+
+class AppSecret(Construct):
+    """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, secret_id: str, tier: str, service: str,
+                 placeholder: bool = True):
+        super().__init__(scope, id_)
+        # A runtime referencing the secret deploys only once these exist (version, access).
+        self.dependables: list = []
+        self.secret = secret_manager_secret.SecretManagerSecret(
+            self,
+            "secret",
+            secret_id=secret_id,
+            replication=secret_manager_secret.SecretManagerSecretReplication(
+                user_managed=secret_manager_secret.SecretManagerSecretReplicationUserManaged(
+                    replicas=[secret_manager_secret.SecretManagerSecretReplicationUserManagedReplicas(
+                        location=config.region)]
+                )
+            ),
+            labels=config.labels(tier, service),
+        )
+        if placeholder:
+            self.dependables.append(secret_manager_secret_version.SecretManagerSecretVersion(
+                self,
+                "placeholder",
+                secret=self.secret.id,
+                secret_data=PLACEHOLDER,
+                lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_data", "enabled"]),
+            ))
+
+    @property
+    def secret_id(self) -> str:
+        return self.secret.secret_id
+
+    def grant_access(self, member: str, *, id_: str) -> None:
+        """Let `member` read this secret's versions, and nothing else."""
+        self.dependables.append(secret_manager_secret_iam_member.SecretManagerSecretIamMember(
+            self, f"accessor-{id_}", secret_id=self.secret.id, role="roles/secretmanager.secretAccessor", member=member
+        ))

@@ -1,0 +1,37 @@
+"""Least privilege across both stacks: no primitive roles, no keys, telemetry-only runtimes."""
+
+import pytest
+
+from constructs.runtime import TELEMETRY_ROLES
+from synth_tests.helpers import member_of, resources
+
+PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}
+
+
+def _roles(stack):
+    for type_, bodies in stack.get("resource", {}).items():
+        for address, body in bodies.items():
+            if "role" in body:
+                yield type_, address, body["role"]
+            for binding in body.get("binding", []) if isinstance(body.get("binding"), list) else []:
+                yield type_, address, binding.get("role")
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_primitive_roles_anywhere(stacks, env):
+    assert [(t, a, r) for t, a, r in _roles(stacks[env]) if r in PRIMITIVE] == []
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_service_account_keys(stacks, env):
+    assert "google_service_account_key" not in stacks[env].get("resource", {})
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
+    stack, config = stacks[env], configs[env]
+    runtimes = ["frontend", "api"] + [s.name for s in config.microservices]
+    project_roles = resources(stack, "google_project_iam_member").values()
+    for runtime in runtimes:
+        member = member_of(stack, f"hp-{env}-{runtime}")
+        assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(TELEMETRY_ROLES), runtime

@@ -1,0 +1,58 @@
+"""Every number the seed (deployment-architecture.md) gives, checked in the synthesized stacks.
+
+Each row quotes the seed line it checks. Where Google Cloud cannot do what the seed says,
+the row checks the substitute DESIGN.md section 3 names (for example nodejs24 for Node.js 18).
+"""
+
+import pytest
+
+from synth_tests.helpers import only, run_service
+
+
+def frontend(stack, env):
+    return run_service(stack, f"hexproperty-{env}-frontend")["template"]
+
+
+def microservice_templates(stack, env):
+    services = [b for b in stack["resource"]["google_cloud_run_v2_service"].values()
+                if b["labels"]["tier"] == "microservices"]
+    assert len(services) >= 3
+    return [s["template"] for s in services]
+
+
+def function(stack, env):
+    return only(stack, "google_cloudfunctions2_function")
+
+
+ROWS = [
+    # (seed line, environment, extractor -> value, expected)
+    ("Frontend: Auto-scaling min=0", "staging", lambda s, e: frontend(s, e)["scaling"]["min_instance_count"], 0),
+    ("Frontend: Auto-scaling max=2", "staging", lambda s, e: frontend(s, e)["scaling"]["max_instance_count"], 2),
+    ("Frontend: Memory 512MB", "staging", lambda s, e: frontend(s, e)["containers"][0]["resources"]["limits"]["memory"], "512Mi"),
+    ("Frontend: CPU 1", "staging", lambda s, e: frontend(s, e)["containers"][0]["resources"]["limits"]["cpu"], "1"),
+    ("Frontend: Concurrency 80", "staging", lambda s, e: frontend(s, e)["max_instance_request_concurrency"], 80),
+    ("Frontend: Min instances 2", "production", lambda s, e: frontend(s, e)["scaling"]["min_instance_count"], 2),
+    ("Frontend: Max instances 10", "production", lambda s, e: frontend(s, e)["scaling"]["max_instance_count"], 10),
+    ("Frontend: Memory 1GB", "production", lambda s, e: frontend(s, e)["containers"][0]["resources"]["limits"]["memory"], "1Gi"),
+    ("Frontend: CPU 2", "production", lambda s, e: frontend(s, e)["containers"][0]["resources"]["limits"]["cpu"], "2"),
+    ("Frontend: Regional deployment", "production", lambda s, e: run_service(s, f"hexproperty-{e}-frontend")["location"], "europe-west1"),
+    ("API: Runtime Node.js 18 (decommissioned; nodejs24)", "staging", lambda s, e: function(s, e)["build_config"]["runtime"], "nodejs24"),
+    ("API: Runtime Node.js 18 (decommissioned; nodejs24)", "production", lambda s, e: function(s, e)["build_config"]["runtime"], "nodejs24"),
+    ("API: Memory 256MB", "staging", lambda s, e: function(s, e)["service_config"]["available_memory"], "256M"),
+    ("API: Timeout 60s", "staging", lambda s, e: function(s, e)["service_config"]["timeout_seconds"], 60),
+    ("API: Min instances 0", "staging", lambda s, e: function(s, e)["service_config"]["min_instance_count"], 0),
+    ("API: Min instances 1", "production", lambda s, e: function(s, e)["service_config"]["min_instance_count"], 1),
+    ("API: Memory 512MB", "production", lambda s, e: function(s, e)["service_config"]["available_memory"], "512M"),
+    ("API: Regional deployment", "production", lambda s, e: function(s, e)["location"], "europe-west1"),
+    ("Microservices: min=0", "staging", lambda s, e: {t["scaling"]["min_instance_count"] for t in microservice_templates(s, e)}, {0}),
+    ("Microservices: max=2", "staging", lambda s, e: {t["scaling"]["max_instance_count"] for t in microservice_templates(s, e)}, {2}),
+    ("Microservices: Memory 512MB", "staging", lambda s, e: {t["containers"][0]["resources"]["limits"]["memory"] for t in microservice_templates(s, e)}, {"512Mi"}),
+    ("Microservices: Concurrency 80", "staging", lambda s, e: {t["max_instance_request_concurrency"] for t in microservice_templates(s, e)}, {80}),
+    ("Microservices: Min instances 2", "production", lambda s, e: {t["scaling"]["min_instance_count"] for t in microservice_templates(s, e)}, {2}),
+    ("Microservices: Max instances 10", "production", lambda s, e: {t["scaling"]["max_instance_count"] for t in microservice_templates(s, e)}, {10}),
+]
+
+
+@pytest.mark.parametrize("seed_line,env,extract,expected", ROWS, ids=[f"{r[1]}: {r[0]}" for r in ROWS])
+def test_seed_number(stacks, seed_line, env, extract, expected):
+    assert extract(stacks[env], env) == expected, seed_line
