@@ -10,7 +10,9 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 ENV ?=
 ARGS ?=
 
-.PHONY: help install synth test bench docs plan deploy clean
+CHECKOV := .venv-checkov
+
+.PHONY: help install synth test check bench docs plan deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +34,14 @@ synth: install ## synthesize every environment into cdktf.out (offline, no crede
 test: install ## run the test suite
 	$(PY) -m pytest $(ARGS)
 
+check: synth $(CHECKOV)/.installed ## policy gate: checkov over both synthesized stacks (zero failures, nothing unparsed)
+	$(CHECKOV)/bin/python tools/checkov_gate.py
+
+$(CHECKOV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 bench: install ## time synth against the floor of loading the jsii assemblies; prints the ratio last
 	$(PY) tools/bench.py
 
@@ -47,4 +57,4 @@ deploy: install ## apply one stack: make deploy ENV=staging (network + credentia
 	cdktf deploy $(ENV)
 
 clean: ## remove synthesized output and caches (keeps .venv and node_modules)
-	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis
+	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .gen

@@ -12,6 +12,7 @@ failed run leaves the previous `cdktf.out` byte-identical.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -20,7 +21,13 @@ from pathlib import Path
 
 from environments.loader import ENVIRONMENTS_DIR, ConfigError, load_all
 
+EXIT_POLICY = 1
 EXIT_BAD_INPUT = 2
+REPORT_NAME = "policy-report.json"
+
+
+class PolicyViolation(Exception):
+    """Error-level policy failures; str() is one line per failure."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -45,9 +52,21 @@ def synthesize(configs: list, outdir: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         app = App(outdir=str(staging))
-        for config in configs:
-            HexPropertyStack(app, config)
-        app.synth()
+        stacks = [HexPropertyStack(app, config) for config in configs]
+        try:
+            app.synth()
+        except RuntimeError:
+            # cdktf refuses to finish when error annotations exist; say which, in our words.
+            failures = [f for stack in stacks for f in stack.policies.failures()]
+            if failures:
+                raise PolicyViolation("\n".join(
+                    f"{f.rule} {f.address} ({f.path}): {f.detail}" for f in failures)) from None
+            raise
+        for stack in stacks:
+            report = staging / "stacks" / stack.config.name / REPORT_NAME
+            report.write_text(json.dumps(stack.policies.report(stack), indent=2, sort_keys=True) + "\n")
+            for warning in stack.policies.failures(level="warning"):
+                print(f"warning: {warning.rule} {warning.address}: {warning.detail}", file=sys.stderr)
         _replace(outdir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -72,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synthesis stopped: {len(error.problems)} problem(s); {args.outdir} left untouched",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    synthesize(configs, args.outdir)
+    try:
+        synthesize(configs, args.outdir)
+    except PolicyViolation as violation:
+        print(violation, file=sys.stderr)
+        print(f"synthesis stopped by the policy pack (rules: policies/rules.py; suppress with a reason: "
+              f"policies.pack.suppress); {args.outdir} left untouched", file=sys.stderr)
+        return EXIT_POLICY
     names = ", ".join(c.name for c in configs)
     print(f"synthesized {names} into {args.outdir}", file=sys.stderr)
     return 0

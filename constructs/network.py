@@ -9,6 +9,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from constructs.google import (
+    compute_firewall,
     compute_global_address,
     compute_network,
     compute_router,
@@ -61,6 +62,20 @@ class Network(Construct):
                 flow_sampling=net.flow_logs_sampling,
                 metadata="INCLUDE_ALL_METADATA",
             ),
+        )
+
+        # Nothing in this VPC accepts connections from outside it: serverless runtimes reach
+        # private services by egress only. An explicit, logged deny replaces the implied one.
+        compute_firewall.ComputeFirewall(
+            self,
+            "deny-ingress",
+            name=config.resource_name("deny-ingress"),
+            network=self.vpc.id,
+            direction="INGRESS",
+            priority=65534,
+            source_ranges=["0.0.0.0/0"],
+            deny=[compute_firewall.ComputeFirewallDeny(protocol="all")],
+            log_config=compute_firewall.ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
 
         psa_range = ipaddress.IPv4Network(net.private_services_cidr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import GcsBackend, TerraformOutput, TerraformStack
+from cdktf import Aspects, GcsBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from constructs.api import Api
@@ -13,6 +13,7 @@ from constructs.microservices import Microservices
 from constructs.network import Network
 from constructs.registry import ImageRepository
 from environments.config import EnvironmentConfig
+from policies.pack import PolicyPack
 
 
 class Apis(Construct):
@@ -46,6 +47,8 @@ class HexPropertyStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig):
         super().__init__(scope, config.name)
         self.config = config
+        self.policies = PolicyPack(config)
+        Aspects.of(self).add(self.policies)
         google = provider.GoogleProvider(self, "google", project=config.project_id, region=config.region)
         # A backstop: every construct also sets its full label set (with tier and service).
         # Set by override because cdktf snake-cases the keys of provider map arguments

@@ -566,8 +566,13 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
+    # Odd keys (spaces, newlines, dots, non-strings) are quoted so each problem stays one readable line.
+    text = key if isinstance(key, str) and _PLAIN_KEY.match(key) else repr(key)
+    return f"{path}.{text}" if path else text
 
 
 def _path(parts: Iterable[Any]) -> str:

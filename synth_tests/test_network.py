@@ -80,3 +80,10 @@ def test_cloud_nat_covers_every_subnet(env):
     assert nat["router"] == ref("google_compute_router", router_id, "name")
     assert nat["source_subnetwork_ip_ranges_to_nat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
     assert nat["region"] == config.region
+
+
+def test_vpc_accepts_no_ingress_from_outside(env):
+    stack, config = env
+    firewall = only(stack, "google_compute_firewall")
+    assert (firewall["direction"], firewall["source_ranges"], firewall["deny"]) == ("INGRESS", ["0.0.0.0/0"], [{"protocol": "all"}])
+    assert "allow" not in firewall and firewall["log_config"]["metadata"] == "INCLUDE_ALL_METADATA"

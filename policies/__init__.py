@@ -1,0 +1,1 @@
+"""The synth-time policy pack (rules, Aspect, suppressions, report)."""
