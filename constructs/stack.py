@@ -6,6 +6,7 @@ from cdktf import GcsBackend, TerraformStack
 from constructs import Construct
 
 from constructs.google import project_service, provider
+from constructs.data import Data
 from constructs.network import Network
 from environments.config import EnvironmentConfig
 
@@ -49,3 +50,4 @@ class HexPropertyStack(TerraformStack):
         GcsBackend(self, bucket=config.state_bucket, prefix=config.name)
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
+        self.data = Data(self, "data", config=config, apis=self.apis, network=self.network)

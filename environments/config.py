@@ -146,6 +146,9 @@ class DataNames:
     PAUSE_SOURCE = "sql-power-src"
     PAUSE_ACCOUNT = "sql-power"
     PAUSE_PUSH_ACCOUNT = "sql-idle-push"
+    PAUSE_FUNCTION = "sql-autopause"
+    PAUSE_TOPIC = "sql-idle"
+    WAKE_JOB = "sql-wake"
 
     @staticmethod
     def custom_role_id(resource_name: str) -> str:

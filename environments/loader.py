@@ -448,6 +448,7 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         yield "data.postgres.replica", f"{APP}-{name}-{DataNames.SQL_REPLICA}", "resource name"
     if "auto_pause" in pg:
         yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_SOURCE}", "bucket name"
+        yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_FUNCTION}", "Cloud Run service name"
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_ACCOUNT}", "service account id"
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_PUSH_ACCOUNT}", "service account id"
         yield ("data.postgres.auto_pause", DataNames.custom_role_id(f"{APP}-{name}-{DataNames.PAUSE_ACCOUNT}"),
