@@ -6,7 +6,8 @@ file, the key path, what is wrong and the fix:
 1. YAML: parse errors, duplicate keys, anchors, a top level that is not a mapping.
 2. The JSON Schema beside this file: unknown keys, types, enums, ranges, units.
 3. Semantic checks a schema cannot express: min not above max, CIDR ranges, regions
-   that exist, derived names within Google's length limits.
+   that exist, derived names within Google's length limits, Cloud SQL tiers against
+   their edition, and production's rules (HA, backups, PITR, replica, protection).
 
 Nothing here imports cdktf or the provider, so a bad file fails in well under a second.
 """
