@@ -54,7 +54,7 @@ PERMISSIONS = ["cloudsql.instances.get", "cloudsql.instances.update"]
 
 
 class SqlAutoPause(Construct):
-    """The chain for one instance; `function`, `policy`, `channel`, `topic` and `account` are exposed for tests."""
+    """The chain for one instance, from the idle alert to the function and the wake schedule."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis",
                  instance_name: str, databases: Sequence[str], settings: AutoPauseConfig):
@@ -67,14 +67,14 @@ class SqlAutoPause(Construct):
                 "run", "cloudbuild", "artifactregistry", "cloudfunctions", "eventarc", "pubsub", "monitoring", "iam", "storage"))
 
         # --- alert policy -> notification channel -> topic ---------------------------------
-        self.topic = pubsub_topic.PubsubTopic(
+        topic = pubsub_topic.PubsubTopic(
             self, "topic", name=config.resource_name(DataNames.PAUSE_TOPIC), labels=labels, depends_on=[pubsub])
-        self.channel = monitoring_notification_channel.MonitoringNotificationChannel(
+        channel = monitoring_notification_channel.MonitoringNotificationChannel(
             self,
             "channel",
             type="pubsub",
             display_name=f"{instance_name} idle -> auto-pause",
-            labels={"topic": self.topic.id},
+            labels={"topic": topic.id},
             user_labels=labels,
             depends_on=[monitoring],
         )
@@ -84,14 +84,14 @@ class SqlAutoPause(Construct):
         pubsub_topic_iam_member.PubsubTopicIamMember(
             self,
             "monitoring-publishes",
-            topic=self.topic.name,
+            topic=topic.name,
             role="roles/pubsub.publisher",
             member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
-            depends_on=[self.channel],
+            depends_on=[channel],
         )
         alert = monitoring_alert_policy
         app_databases = ", ".join(f'"{name}"' for name in databases)
-        self.policy = alert.MonitoringAlertPolicy(
+        alert.MonitoringAlertPolicy(
             self,
             "idle-alert",
             display_name=f"{instance_name}: no connections for {settings.idle_minutes} min (auto-pause)",
@@ -115,7 +115,7 @@ class SqlAutoPause(Construct):
                     evaluation_missing_data="EVALUATION_MISSING_DATA_INACTIVE",
                 ),
             )],
-            notification_channels=[self.channel.name],
+            notification_channels=[channel.name],
             alert_strategy=alert.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
             documentation=alert.MonitoringAlertPolicyDocumentation(
                 mime_type="text/markdown",
@@ -128,7 +128,7 @@ class SqlAutoPause(Construct):
         )
 
         # --- the function's identity: one custom role, on this instance only ----------------
-        self.account = service_account.ServiceAccount(
+        account = service_account.ServiceAccount(
             self,
             "account",
             account_id=config.short_name(DataNames.PAUSE_ACCOUNT),
@@ -152,7 +152,7 @@ class SqlAutoPause(Construct):
             "role-member",
             project=project,
             role=role.name,
-            member=self.account.member,
+            member=account.member,
             condition=project_iam_member.ProjectIamMemberCondition(
                 title=f"only {instance_name}",
                 expression=(f'resource.type == "sqladmin.googleapis.com/Instance" && '
@@ -161,7 +161,7 @@ class SqlAutoPause(Construct):
         )
 
         # --- the function ---------------------------------------------------------------------
-        self.bucket = storage_bucket.StorageBucket(
+        bucket = storage_bucket.StorageBucket(
             self,
             "source-bucket",
             name=config.resource_name(DataNames.PAUSE_SOURCE),
@@ -175,7 +175,7 @@ class SqlAutoPause(Construct):
         )
         archive = SourceArchive(self, "source", source_dir=SOURCE_DIR, name=DataNames.PAUSE_FUNCTION)
         source = storage_bucket_object.StorageBucketObject(
-            self, "source-object", bucket=self.bucket.name, name=archive.object_name, source=archive.path)
+            self, "source-object", bucket=bucket.name, name=archive.object_name, source=archive.path)
         # Eventarc pushes with its own identity, allowed to invoke this function and nothing else.
         push = service_account.ServiceAccount(
             self,
@@ -185,7 +185,7 @@ class SqlAutoPause(Construct):
             depends_on=[iam],
         )
         f = cloudfunctions2_function
-        self.function = f.Cloudfunctions2Function(
+        function = f.Cloudfunctions2Function(
             self,
             "function",
             name=config.resource_name(DataNames.PAUSE_FUNCTION),
@@ -195,7 +195,7 @@ class SqlAutoPause(Construct):
                 runtime=RUNTIME,
                 entry_point="on_idle_alert",
                 source=f.Cloudfunctions2FunctionBuildConfigSource(storage_source=f.Cloudfunctions2FunctionBuildConfigSourceStorageSource(
-                    bucket=self.bucket.name, object=source.name)),
+                    bucket=bucket.name, object=source.name)),
             ),
             service_config=f.Cloudfunctions2FunctionServiceConfig(
                 available_memory="256M",
@@ -205,14 +205,14 @@ class SqlAutoPause(Construct):
                 # Eventarc deliveries from the same project count as internal.
                 ingress_settings="ALLOW_INTERNAL_ONLY",
                 all_traffic_on_latest_revision=True,
-                service_account_email=self.account.email,
+                service_account_email=account.email,
                 # The instance comes from here, never from the message.
                 environment_variables={"PROJECT_ID": project, "INSTANCE": instance_name},
             ),
             event_trigger=f.Cloudfunctions2FunctionEventTrigger(
                 trigger_region=config.region,
                 event_type="google.cloud.pubsub.topic.v1.messagePublished",
-                pubsub_topic=self.topic.id,
+                pubsub_topic=topic.id,
                 # The function is idempotent and fails only on API errors (for example an
                 # operation already running): retrying is what heals those.
                 retry_policy="RETRY_POLICY_RETRY",
@@ -227,7 +227,7 @@ class SqlAutoPause(Construct):
             project=project,
             location=config.region,
             # A 2nd-gen function runs as the Cloud Run service of the same name.
-            name=self.function.name,
+            name=function.name,
             role="roles/run.invoker",
             member=push.member,
         )
@@ -248,7 +248,7 @@ class SqlAutoPause(Construct):
                     body=base64.b64encode(body.encode()).decode(),
                     headers={"Content-Type": "application/json"},
                     oauth_token=cloud_scheduler_job.CloudSchedulerJobHttpTargetOauthToken(
-                        service_account_email=self.account.email,
+                        service_account_email=account.email,
                         scope="https://www.googleapis.com/auth/cloud-platform",
                     ),
                 ),

@@ -169,3 +169,30 @@ def test_data_apis_are_enabled_and_depended_on(env):
     assert f"google_project_service.{apis['redis.googleapis.com']}" in only(stack, "google_redis_instance")["depends_on"]
     assert f"google_project_service.{apis['secretmanager.googleapis.com']}" in only(
         stack, "google_secret_manager_secret")["depends_on"]
+
+
+# Where each labelable data-tier resource carries its labels (Cloud SQL: settings.user_labels).
+LABEL_KEYS = {
+    SQL: ("settings", "user_labels"),
+    "google_redis_instance": ("labels",),
+    "google_secret_manager_secret": ("labels",),
+    "google_pubsub_topic": ("labels",),
+    "google_monitoring_alert_policy": ("user_labels",),
+    "google_monitoring_notification_channel": ("user_labels",),
+    "google_cloudfunctions2_function": ("labels",),
+    "google_storage_bucket": ("labels",),
+}
+
+
+def test_every_labelable_data_resource_carries_the_cost_labels(env):
+    stack, config = env
+    seen = 0
+    for type_, path in LABEL_KEYS.items():
+        for address, body in resources(stack, type_).items():
+            if not address.startswith("data_"):
+                continue
+            for key in path:
+                body = body[key]
+            assert body == config.labels("data", body["service"]), address
+            seen += 1
+    assert seen >= 3
