@@ -1,11 +1,15 @@
 """The data tier in both environments: Cloud SQL and Memorystore as the synthesized JSON says."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from synth_tests.helpers import only, ref, resources
 
+ROOT = Path(__file__).resolve().parent.parent
 ENVS = ["staging", "production"]
 SQL = "google_sql_database_instance"
 
@@ -196,3 +200,10 @@ def test_every_labelable_data_resource_carries_the_cost_labels(env):
             assert body == config.labels("data", body["service"]), address
             seen += 1
     assert seen >= 3
+
+
+def test_make_wake_targets_the_stacks_instance(staging, configs):
+    """`make wake` takes the instance and project from tools/sql_instance.py: the same names as the stack."""
+    out = subprocess.run([sys.executable, "tools/sql_instance.py", "staging"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == [primary(staging)["name"], f"--project={configs['staging'].project_id}"]
