@@ -63,8 +63,8 @@ class SqlAutoPause(Construct):
         project = config.project_id
         instance_url = SQLADMIN.format(project=project, instance=instance_name)
         run, build, registry, functions, eventarc, pubsub, monitoring, iam, storage = (
-            apis.enable(f"{name}.googleapis.com") for name in (
-                "run", "cloudbuild", "artifactregistry", "cloudfunctions", "eventarc", "pubsub", "monitoring", "iam", "storage"))
+            apis.enable(f"{name}.googleapis.com") for name in ("run", "cloudbuild", "artifactregistry", "cloudfunctions",
+                                                               "eventarc", "pubsub", "monitoring", "iam", "storage"))
 
         # --- alert policy -> notification channel -> topic ---------------------------------
         topic = pubsub_topic.PubsubTopic(
@@ -101,7 +101,8 @@ class SqlAutoPause(Construct):
                 condition_threshold=alert.MonitoringAlertPolicyConditionsConditionThreshold(
                     # Only the file's databases: Cloud SQL's own agent keeps connections to
                     # `cloudsqladmin` open, so the instance-wide count is never zero.
-                    filter=(f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{project}:{instance_name}" '
+                    filter=(f'resource.type = "cloudsql_database" '
+                            f'AND resource.labels.database_id = "{project}:{instance_name}" '
                             f'AND metric.type = "{METRIC}" AND metric.labels.database = one_of({app_databases})'),
                     aggregations=[alert.MonitoringAlertPolicyConditionsConditionThresholdAggregations(
                         alignment_period="60s", per_series_aligner="ALIGN_MAX", cross_series_reducer="REDUCE_SUM",
@@ -194,8 +195,9 @@ class SqlAutoPause(Construct):
             build_config=f.Cloudfunctions2FunctionBuildConfig(
                 runtime=RUNTIME,
                 entry_point="on_idle_alert",
-                source=f.Cloudfunctions2FunctionBuildConfigSource(storage_source=f.Cloudfunctions2FunctionBuildConfigSourceStorageSource(
-                    bucket=bucket.name, object=source.name)),
+                source=f.Cloudfunctions2FunctionBuildConfigSource(
+                    storage_source=f.Cloudfunctions2FunctionBuildConfigSourceStorageSource(bucket=bucket.name, object=source.name),
+                ),
             ),
             service_config=f.Cloudfunctions2FunctionServiceConfig(
                 available_memory="256M",

@@ -363,8 +363,8 @@ def _data_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
                       "set backups.enabled: true, or point_in_time_recovery: false")
     limit = pg["disk_autoresize_limit_gb"]
     if limit and limit < pg["disk_size_gb"]:
-        yield Problem(shown, "data.postgres.disk_autoresize_limit_gb", f"{limit} GB is below disk_size_gb {pg['disk_size_gb']}",
-                      "raise the limit, or set 0 for none")
+        yield Problem(shown, "data.postgres.disk_autoresize_limit_gb",
+                      f"{limit} GB is below disk_size_gb {pg['disk_size_gb']}", "raise the limit, or set 0 for none")
     for index, database in enumerate(pg["databases"]):
         if database in RESERVED_DATABASES:
             yield Problem(shown, f"data.postgres.databases[{index}]", f"{database!r} is a name Cloud SQL reserves",
@@ -383,7 +383,8 @@ def _tier_problems(shown: str, path: str, tier: str, edition: str) -> Iterator[P
                           "use db-perf-optimized-N-<2|4|8|16|32|...|128>, or edition: ENTERPRISE")
         return
     if perf:
-        yield Problem(shown, path, f"{tier!r} is an ENTERPRISE_PLUS tier", "use db-custom-<vCPUs>-<MB>, or edition: ENTERPRISE_PLUS")
+        yield Problem(shown, path, f"{tier!r} is an ENTERPRISE_PLUS tier",
+                      "use db-custom-<vCPUs>-<MB>, or edition: ENTERPRISE_PLUS")
     custom = re.fullmatch(r"db-custom-([0-9]+)-([0-9]+)", tier)
     if custom:
         cpus, mb = int(custom.group(1)), int(custom.group(2))
@@ -391,7 +392,8 @@ def _tier_problems(shown: str, path: str, tier: str, edition: str) -> Iterator[P
             yield Problem(shown, path, f"{cpus} vCPUs is not a Cloud SQL shape", "use 1 or an even number of vCPUs up to 96")
         elif mb % 256 or mb < 3840 or not 0.9 * 1024 * cpus <= mb <= 6.5 * 1024 * cpus:
             yield Problem(shown, path, f"{mb} MB is not valid memory for {cpus} vCPU(s)",
-                          "use a multiple of 256 MB, at least 3840, between 0.9 and 6.5 GB per vCPU (db-custom-1-3840, db-custom-2-7680)")
+                          "use a multiple of 256 MB, at least 3840, between 0.9 and 6.5 GB per vCPU "
+                          "(db-custom-1-3840, db-custom-2-7680)")
 
 
 def _auto_pause_problems(shown: str, pg: dict) -> Iterator[Problem]:
@@ -412,7 +414,8 @@ def _production_problems(shown: str, pg: dict, redis: dict) -> Iterator[Problem]
     rules = (
         ("data.postgres.availability", pg["availability"] == "REGIONAL", "production without HA: the database is ZONAL",
          "set availability: REGIONAL (a standby in a second zone with automatic failover)"),
-        ("data.postgres.tier", pg["tier"] not in SHARED_CORE_TIERS, f"production on shared-core tier {pg['tier']}, which has no SLA",
+        ("data.postgres.tier", pg["tier"] not in SHARED_CORE_TIERS,
+         f"production on shared-core tier {pg['tier']}, which has no SLA",
          "use a dedicated-core tier such as db-custom-2-7680"),
         ("data.postgres.backups.enabled", pg["backups"]["enabled"], "production without automated backups",
          "set backups.enabled: true"),
@@ -428,7 +431,8 @@ def _production_problems(shown: str, pg: dict, redis: dict) -> Iterator[Problem]
          "set tier: STANDARD_HA (a replica in a second zone with automatic failover)"),
         ("data.redis.transit_encryption", redis["transit_encryption"], "production without TLS to Redis",
          "set transit_encryption: true"),
-        ("data.redis.rdb_snapshot_period", redis["rdb_snapshot_period"] != "DISABLED", "production without Redis persistence",
+        ("data.redis.rdb_snapshot_period", redis["rdb_snapshot_period"] != "DISABLED",
+         "production without Redis persistence",
          "set rdb_snapshot_period, for example TWELVE_HOURS"),
     )
     for path, ok, message, fix in rules:

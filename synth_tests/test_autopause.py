@@ -67,7 +67,8 @@ def test_function_runs_as_its_own_account_with_only_the_custom_role_on_this_inst
     assert len(grants) == 1, "the runtime account has exactly one project grant"
     (grant,) = grants
     assert grant["role"] == ref("google_project_iam_custom_role", role_address, "name")
-    assert 'resource.name == "projects/hexproperty-staging/instances/hexproperty-staging-pg"' in grant["condition"]["expression"]
+    only_this = 'resource.name == "projects/hexproperty-staging/instances/hexproperty-staging-pg"'
+    assert only_this in grant["condition"]["expression"]
 
 
 def test_eventarc_pushes_with_an_identity_that_may_only_invoke_the_function(staging):
