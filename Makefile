@@ -12,7 +12,7 @@ ARGS ?=
 
 CHECKOV := .venv-checkov
 
-.PHONY: help install synth test check bench docs plan deploy clean
+.PHONY: help install synth test check bench docs plan deploy wake clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ plan: install ## terraform plan of one stack: make plan ENV=staging (network + c
 deploy: install ## apply one stack: make deploy ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<staging|production>" >&2; exit 2; }
 	cdktf deploy $(ENV)
+
+wake: install ## start an auto-paused database: make wake ENV=staging (gcloud + credentials; takes minutes)
+	@test -n "$(ENV)" || { echo "usage: make wake ENV=<staging|production>" >&2; exit 2; }
+	gcloud sql instances patch $$($(PY) tools/sql_instance.py $(ENV)) --activation-policy=ALWAYS --quiet
 
 clean: ## remove synthesized output and caches (keeps .venv and node_modules)
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .gen

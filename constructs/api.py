@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Mapping
 
 from constructs import Construct
 
+from constructs.cloud_run import RuntimeWiring, wait_for
 from constructs.google import (
     cloud_run_v2_service_iam_member,
     cloudfunctions2_function as fn,
-    storage_bucket,
     storage_bucket_iam_member,
     storage_bucket_object,
 )
 from constructs.runtime import RuntimeIdentity
 from constructs.secrets import AppSecret
-from constructs.source_archive import SourceArchive
+from constructs.source_archive import SourceArchive, function_source_bucket
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class Api(Construct):
     """`url`, `identity` and `grant_invoker` for consumers; `secrets[ENV]` for each secret."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
-                 callee_urls: Mapping[str, str]):
+                 callee_urls: Mapping[str, str], wiring: RuntimeWiring):
         super().__init__(scope, id_)
         api = config.api
         self._config = config
@@ -44,20 +44,9 @@ class Api(Construct):
         builder = RuntimeIdentity(self, "build-identity", config=config, apis=apis, runtime="api-build",
                                   roles=BUILD_ROLES)
 
-        self.source_bucket = storage_bucket.StorageBucket(
-            self,
-            "source-bucket",
-            name=config.resource_name("function-sources"),
-            location=config.region,
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning=storage_bucket.StorageBucketVersioning(enabled=True),
-            lifecycle_rule=[storage_bucket.StorageBucketLifecycleRule(
-                action=storage_bucket.StorageBucketLifecycleRuleAction(type="Delete"),
-                condition=storage_bucket.StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=30),
-            )],
-            force_destroy=not config.is_production,
-            labels=config.labels(TIER, "function-sources"),
+        self.source_bucket = function_source_bucket(
+            self, "source-bucket", config=config, name=config.resource_name("function-sources"),
+            labels=config.labels(TIER, "function-sources"), depends_on=[apis.enable("storage.googleapis.com")],
         )
         build_reads_sources = storage_bucket_iam_member.StorageBucketIamMember(
             self, "build-reads-sources", bucket=self.source_bucket.name, role="roles/storage.objectViewer",
@@ -71,8 +60,8 @@ class Api(Construct):
             ).name
 
         self.secrets = {
-            variable: AppSecret(self, f"secret-{variable.lower()}", config=config, secret_id=secret_id, tier=TIER,
-                                service="api")
+            variable: AppSecret(self, f"secret-{variable.lower()}", config=config, apis=apis, secret_id=secret_id,
+                                tier=TIER, service="api")
             for variable, secret_id in sorted(api.secrets.items())
         }
         for variable, secret in self.secrets.items():
@@ -106,11 +95,12 @@ class Api(Construct):
                 # egress, so calls to internal services count as internal and Cloud NAT does the rest.
                 vpc_connector=network.connector_id,
                 vpc_connector_egress_settings="ALL_TRAFFIC",
-                environment_variables={**api.env, **callee_urls} or None,
+                environment_variables={**api.env, **wiring.env, **callee_urls} or None,
                 secret_environment_variables=[
                     fn.Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
-                        key=variable, project_id=config.project_id, secret=secret.secret_id, version="latest")
-                    for variable, secret in self.secrets.items()
+                        key=variable, project_id=config.project_id, secret=secret_id, version="latest")
+                    for variable, secret_id in sorted(
+                        {**{v: s.secret_id for v, s in self.secrets.items()}, **wiring.secret_env}.items())
                 ] or None,
             ),
             depends_on=[
@@ -127,6 +117,9 @@ class Api(Construct):
     @property
     def url(self) -> str:
         return self.function.url
+
+    def wait_for(self, *dependencies) -> None:
+        wait_for(self.function, *dependencies)
 
     def grant_invoker(self, caller: RuntimeIdentity) -> None:
         """Let `caller` invoke the function: a 2nd gen function is served by a Cloud Run

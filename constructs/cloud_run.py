@@ -3,6 +3,7 @@ microservice share (scaling, resources, probe, Direct VPC egress, image ownershi
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 from cdktf import TerraformResourceLifecycle
@@ -27,6 +28,19 @@ IGNORED_AFTER_CREATE = [
 ]
 
 
+@dataclass
+class RuntimeWiring:
+    """What the stack hands a runtime about the tiers it uses: plain values and secret references."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    secret_env: dict[str, str] = field(default_factory=dict)  # VARIABLE -> Secret Manager secret id
+
+
+def wait_for(resource, *dependencies) -> None:
+    """Make `resource` wait for resources created after it (grants it needs at deploy time)."""
+    resource.depends_on = list(resource.depends_on or []) + [d.fqn for d in dependencies]
+
+
 class CloudRunService(Construct):
     """One service with its own identity. `url`, `identity` and `grant_invoker` for consumers."""
 
@@ -42,6 +56,7 @@ class CloudRunService(Construct):
         network: "Network",
         apis: "Apis",
         env: Mapping[str, str] | None = None,
+        secret_env: Mapping[str, str] | None = None,
         public: bool = False,
     ):
         super().__init__(scope, id_)
@@ -85,7 +100,14 @@ class CloudRunService(Construct):
                         startup_cpu_boost=True,
                     ),
                     env=[run.CloudRunV2ServiceTemplateContainersEnv(name=k, value=v)
-                         for k, v in sorted(variables.items())],
+                         for k, v in sorted(variables.items())] + [
+                        run.CloudRunV2ServiceTemplateContainersEnv(
+                            name=k,
+                            value_source=run.CloudRunV2ServiceTemplateContainersEnvValueSource(
+                                secret_key_ref=run.CloudRunV2ServiceTemplateContainersEnvValueSourceSecretKeyRef(
+                                    secret=secret, version="latest")),
+                        )
+                        for k, secret in sorted((secret_env or {}).items())],
                     # Direct VPC egress can take a minute to connect on a cold start: allow 2 minutes.
                     startup_probe=run.CloudRunV2ServiceTemplateContainersStartupProbe(
                         http_get=run.CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
@@ -104,6 +126,9 @@ class CloudRunService(Construct):
     @property
     def url(self) -> str:
         return self.service.uri
+
+    def wait_for(self, *dependencies) -> None:
+        wait_for(self.service, *dependencies)
 
     def grant_invoker(self, caller: RuntimeIdentity) -> None:
         """Let `caller` invoke this service (roles/run.invoker on this service only)."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from constructs import Construct
 
-from constructs.cloud_run import CloudRunService
+from constructs.cloud_run import CloudRunService, RuntimeWiring
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ class Frontend(CloudRunService):
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
-                 callee_urls: Mapping[str, str]):
+                 callee_urls: Mapping[str, str], wiring: RuntimeWiring):
         super().__init__(
             scope,
             id_,
@@ -34,5 +34,6 @@ class Frontend(CloudRunService):
             public=True,
             network=network,
             apis=apis,
-            env=callee_urls,
+            env={**wiring.env, **callee_urls},
+            secret_env=wiring.secret_env,
         )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from graphlib import TopologicalSorter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from constructs import Construct
 
-from constructs.cloud_run import CloudRunService, url_variable
+from constructs.cloud_run import CloudRunService, RuntimeWiring, url_variable
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ class Microservices(Construct):
     """`services[name]` is each service's CloudRunService. Reachable only from inside the VPC
     (internal ingress), and only by callers granted roles/run.invoker."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis"):
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
+                 wiring: Mapping[str, RuntimeWiring]):
         super().__init__(scope, id_)
         settings = {service.name: service for service in config.microservices}
         self.services: dict[str, CloudRunService] = {}
@@ -38,7 +39,9 @@ class Microservices(Construct):
                 ingress="INGRESS_TRAFFIC_INTERNAL_ONLY",
                 network=network,
                 apis=apis,
-                env={url_variable(callee): self.services[callee].url for callee in service.calls},
+                env={**wiring[name].env,
+                     **{url_variable(callee): self.services[callee].url for callee in service.calls}},
+                secret_env=wiring[name].secret_env,
             )
         for name, service in settings.items():
             for callee in service.calls:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs.google import secret_manager_secret, secret_manager_secret_iam_member, secret_manager_secret_version
 from environments.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.stack import Apis
 
 # Runtimes that reference `latest` fail to deploy while a secret has no version, so Terraform
 # adds this placeholder once; the real value is added with `gcloud secrets versions add` and
@@ -17,8 +22,8 @@ PLACEHOLDER = "unset: add the real value with gcloud secrets versions add"
 class AppSecret(Construct):
     """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, secret_id: str, tier: str, service: str,
-                 placeholder: bool = True):
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", secret_id: str, tier: str,
+                 service: str):
         super().__init__(scope, id_)
         # A runtime referencing the secret deploys only once these exist (version, access).
         self.dependables: list = []
@@ -33,15 +38,15 @@ class AppSecret(Construct):
                 )
             ),
             labels=config.labels(tier, service),
+            depends_on=[apis.enable("secretmanager.googleapis.com")],
         )
-        if placeholder:
-            self.dependables.append(secret_manager_secret_version.SecretManagerSecretVersion(
-                self,
-                "placeholder",
-                secret=self.secret.id,
-                secret_data=PLACEHOLDER,
-                lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_data", "enabled"]),
-            ))
+        self.dependables.append(secret_manager_secret_version.SecretManagerSecretVersion(
+            self,
+            "placeholder",
+            secret=self.secret.id,
+            secret_data=PLACEHOLDER,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_data", "enabled"]),
+        ))
 
     @property
     def secret_id(self) -> str:

@@ -16,6 +16,9 @@ from pathlib import Path
 from cdktf import AssetType, TerraformAsset
 from constructs import Construct
 
+from constructs.google import storage_bucket
+from environments.config import EnvironmentConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / ".gen" / "sources"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -59,3 +62,27 @@ class SourceArchive(Construct):
     @property
     def path(self) -> str:
         return self.asset.path
+
+
+def function_source_bucket(scope: Construct, id_: str, *, config: EnvironmentConfig, name: str,
+                           labels: dict[str, str], depends_on: list | None = None) -> storage_bucket.StorageBucket:
+    """A private bucket for function source zips: versioned, old versions expire after 30 days.
+
+    Its objects are rebuilt from the repository (or published by CI), so a destroy may empty it.
+    """
+    return storage_bucket.StorageBucket(
+        scope,
+        id_,
+        name=name,
+        location=config.region,
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        versioning=storage_bucket.StorageBucketVersioning(enabled=True),
+        lifecycle_rule=[storage_bucket.StorageBucketLifecycleRule(
+            action=storage_bucket.StorageBucketLifecycleRuleAction(type="Delete"),
+            condition=storage_bucket.StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=30),
+        )],
+        force_destroy=not config.is_production,
+        labels=labels,
+        depends_on=depends_on,
+    )

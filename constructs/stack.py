@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from cdktf import Aspects, GcsBackend, TerraformOutput, TerraformStack
+from collections import defaultdict
+
+from cdktf import Aspects, GcsBackend, TerraformOutput, TerraformStack, Token
 from constructs import Construct
 
 from constructs.api import Api
-from constructs.cloud_run import url_variable
+from constructs.cloud_run import RuntimeWiring, url_variable
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
 from constructs.microservices import Microservices
+from constructs.data import Data
 from constructs.network import Network
 from constructs.registry import ImageRepository
 from environments.config import EnvironmentConfig
@@ -58,20 +61,49 @@ class HexPropertyStack(TerraformStack):
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
+        self.data = Data(self, "data", config=config, apis=self.apis, network=self.network)
+        wiring = self._data_wiring()
 
         # Callees before callers: each caller is built with the URLs of what it calls.
-        self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis)
+        self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis,
+                                           wiring=wiring)
         services = self.microservices.services
-        self.api = Api(self, "api", config=config, network=self.network, apis=self.apis,
+        self.api = Api(self, "api", config=config, network=self.network, apis=self.apis, wiring=wiring["api"],
                        callee_urls={url_variable(c): services[c].url for c in config.api.calls})
         callees = {"api": self.api, **services}
         self.frontend = Frontend(self, "frontend", config=config, network=self.network, apis=self.apis,
+                                 wiring=wiring["frontend"],
                                  callee_urls={url_variable(c): callees[c].url for c in config.frontend.calls})
         for callee in config.api.calls:
             callees[callee].grant_invoker(self.api.identity)
         for callee in config.frontend.calls:
             callees[callee].grant_invoker(self.frontend.identity)
+        self._grant_data(runtimes={"frontend": self.frontend, **callees})
 
         TerraformOutput(self, "frontend-url", value=self.frontend.url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
+
+    def _data_wiring(self) -> dict[str, RuntimeWiring]:
+        """Where each client of the database and the cache finds them (never a secret value)."""
+        postgres, redis, data = self.data.postgres, self.data.redis, self.config.data
+        wiring: dict[str, RuntimeWiring] = defaultdict(RuntimeWiring)
+        for client in data.postgres.clients:
+            wiring[client].env.update(
+                DB_HOST=postgres.instance.private_ip_address,
+                DB_CONNECTION_NAME=postgres.instance.connection_name,
+                DB_NAMES=",".join(data.postgres.databases),
+            )
+        for client in data.redis.clients:
+            wiring[client].env.update(REDIS_HOST=redis.instance.host, REDIS_PORT=Token.as_string(redis.instance.port))
+            wiring[client].secret_env["REDIS_AUTH"] = redis.auth_secret.secret_id
+        return wiring
+
+    def _grant_data(self, runtimes: dict) -> None:
+        data = self.config.data
+        for client in data.postgres.clients:
+            self.data.postgres.grant_connect(runtimes[client].identity.account)
+        for client in data.redis.clients:
+            # The runtime reads the AUTH secret when it deploys: access and the version come first.
+            runtimes[client].wait_for(self.data.redis.grant_access(runtimes[client].identity.account),
+                                      self.data.redis.auth_secret_version)

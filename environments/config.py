@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Optional
 
 APP = "hexproperty"
 # Short prefix for names Google caps tightly (service account ids 6-30, connectors 25).
@@ -101,6 +101,7 @@ class EnvironmentConfig:
     @property
     def is_production(self) -> bool:
         return self.name == "production"
+    data: DataConfig
 
     def resource_name(self, component: str) -> str:
         """`hexproperty-<env>-<component>`: the name of most resources."""
@@ -118,3 +119,97 @@ class EnvironmentConfig:
     def labels(self, tier: str, service: str) -> dict[str, str]:
         """The full cost-attribution label set of one resource (DESIGN.md section 4)."""
         return {**self.base_labels, "tier": tier, "service": service}
+
+
+# --- the data tier (issue 4) -------------------------------------------------------
+
+DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    day: str
+    hour: int
+    update_track: Optional[str] = None
+
+    @property
+    def day_number(self) -> int:
+        """Cloud SQL counts days 1 (Monday) to 7 (Sunday); Memorystore spells them out."""
+        return DAYS.index(self.day) + 1
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    enabled: bool
+    start_time: str
+    retained: int
+    point_in_time_recovery: bool
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class ReplicaConfig:
+    tier: str
+
+
+@dataclass(frozen=True)
+class AutoPauseConfig:
+    idle_minutes: int
+    wake_schedule: Optional[str]
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    database_version: str
+    edition: str
+    tier: str
+    availability: str
+    disk_size_gb: int
+    disk_autoresize_limit_gb: int
+    deletion_protection: bool
+    databases: tuple[str, ...]
+    clients: tuple[str, ...]
+    query_insights: bool
+    backups: BackupConfig
+    maintenance: MaintenanceWindow
+    replica: Optional[ReplicaConfig]
+    auto_pause: Optional[AutoPauseConfig]
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    tier: str
+    memory_size_gb: int
+    redis_version: str
+    transit_encryption: bool
+    rdb_snapshot_period: str
+    maintenance: MaintenanceWindow
+    clients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    postgres: PostgresConfig
+    redis: RedisConfig
+
+
+class DataNames:
+    """Name components of the data tier: the constructs use them, the loader checks their lengths."""
+
+    SQL = "pg"
+    SQL_REPLICA = "pg-dr"
+    REDIS = "redis"
+    REDIS_AUTH = "redis-auth"
+    # auto-pause (staging): the function's source bucket, its identity, the identity Eventarc pushes with
+    PAUSE_SOURCE = "sql-power-src"
+    PAUSE_ACCOUNT = "sql-power"
+    PAUSE_PUSH_ACCOUNT = "sql-idle-push"
+    PAUSE_FUNCTION = "sql-autopause"
+    PAUSE_TOPIC = "sql-idle"
+    WAKE_JOB = "sql-wake"
+
+    @staticmethod
+    def custom_role_id(resource_name: str) -> str:
+        """Custom role ids allow letters, digits, `_` and `.`, no hyphens."""
+        return resource_name.replace("-", "_")

@@ -6,7 +6,8 @@ file, the key path, what is wrong and the fix:
 1. YAML: parse errors, duplicate keys, anchors, a top level that is not a mapping.
 2. The JSON Schema beside this file: unknown keys, types, enums, ranges, units.
 3. Semantic checks a schema cannot express: min not above max, CIDR ranges, regions
-   that exist, derived names within Google's length limits.
+   that exist, derived names within Google's length limits, Cloud SQL tiers against
+   their edition, and production's rules (HA, backups, PITR, replica, protection).
 
 Nothing here imports cdktf or the provider, so a bad file fails in well under a second.
 """
@@ -19,6 +20,7 @@ import ipaddress
 import json
 import os
 import re
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -28,11 +30,21 @@ import jsonschema
 import yaml
 
 from environments.config import (
+    APP,
+    SHORT_APP,
     ApiConfig,
+    AutoPauseConfig,
+    BackupConfig,
     ConnectorConfig,
+    DataConfig,
+    DataNames,
     EnvironmentConfig,
     ImagesConfig,
+    MaintenanceWindow,
     NetworkConfig,
+    PostgresConfig,
+    RedisConfig,
+    ReplicaConfig,
     RunServiceConfig,
     TrafficSplit,
 )
@@ -50,6 +62,8 @@ DECOMMISSIONED_RUNTIMES = {
     "nodejs14": "2025-01-30", "nodejs16": "2025-01-30", "nodejs18": "2025-10-30", "nodejs20": "2026-10-30",
 }
 SUPPORTED_RUNTIMES = ("nodejs22", "nodejs24")
+# The environment held to production's rules: HA, backups, PITR, replica, deletion protection.
+PRODUCTION = "production"
 
 # Google's limits on names the stacks derive from the file (DESIGN.md section 4).
 NAME_RULES = {
@@ -58,6 +72,8 @@ NAME_RULES = {
     "resource name": (re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), 1, 63),
     "Cloud Run service name": (re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$"), 1, 49),
     "bucket name": (re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$"), 3, 63),
+    "Memorystore instance id": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), 1, 40),
+    "custom role id": (re.compile(r"^[a-zA-Z0-9_.]{3,64}$"), 3, 64),
 }
 
 
@@ -350,6 +366,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
 
     yield from _min_max(shown, data, "network.connector")
     yield from _application_problems(shown, data, name)
+    yield from _data_problems(shown, data["data"], name)
     yield from _name_problems(shown, data, name)
 
 
@@ -373,6 +390,14 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
     if cycle:
         yield Problem(shown, f"microservices.services.{cycle[0]}.calls", f"calls go round in a circle: {' -> '.join(cycle)}",
                       "break the cycle (for example with an event on Kafka instead of a call)")
+
+    runtimes = set(RUNTIMES) | set(services)
+    for store in ("postgres", "redis"):
+        for index, client in enumerate(data["data"][store]["clients"]):
+            if client not in runtimes:
+                close = difflib.get_close_matches(client, sorted(runtimes), n=1)
+                yield Problem(shown, f"data.{store}.clients[{index}]", f"{client!r} is not a runtime of this environment",
+                              (f"did you mean {close[0]!r}? " if close else "") + f"runtimes: {', '.join(sorted(runtimes))}")
 
     api = data["api"]
     runtime = api["runtime"]
@@ -485,6 +510,105 @@ def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
                       f"set min_instances to at most {high}, or raise max_instances")
 
 
+# Cloud SQL editions and what they accept (gcp-facts.md section 3).
+SHARED_CORE_TIERS = {"db-f1-micro", "db-g1-small"}
+PERF_OPTIMIZED_CPUS = {2, 4, 8, 16, 32, 48, 64, 80, 96, 128}
+PITR_MAX_DAYS = {"ENTERPRISE": 7, "ENTERPRISE_PLUS": 35}
+RESERVED_DATABASES = {"postgres", "cloudsqladmin", "template0", "template1"}
+
+
+def _data_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
+    pg, redis = data["postgres"], data["redis"]
+    edition, backups = pg["edition"], pg["backups"]
+    yield from _tier_problems(shown, "data.postgres.tier", pg["tier"], edition)
+    if "replica" in pg:
+        yield from _tier_problems(shown, "data.postgres.replica.tier", pg["replica"]["tier"], edition)
+    if backups["log_retention_days"] > PITR_MAX_DAYS[edition]:
+        yield Problem(shown, "data.postgres.backups.log_retention_days",
+                      f"{backups['log_retention_days']} days is above {edition}'s limit of {PITR_MAX_DAYS[edition]}",
+                      f"keep 1-{PITR_MAX_DAYS[edition]} days of transaction logs")
+    if backups["point_in_time_recovery"] and not backups["enabled"]:
+        yield Problem(shown, "data.postgres.backups.point_in_time_recovery", "needs automated backups",
+                      "set backups.enabled: true, or point_in_time_recovery: false")
+    limit = pg["disk_autoresize_limit_gb"]
+    if limit and limit < pg["disk_size_gb"]:
+        yield Problem(shown, "data.postgres.disk_autoresize_limit_gb",
+                      f"{limit} GB is below disk_size_gb {pg['disk_size_gb']}", "raise the limit, or set 0 for none")
+    for index, database in enumerate(pg["databases"]):
+        if database in RESERVED_DATABASES:
+            yield Problem(shown, f"data.postgres.databases[{index}]", f"{database!r} is a name Cloud SQL reserves",
+                          "choose another database name")
+    if "auto_pause" in pg:
+        yield from _auto_pause_problems(shown, pg)
+    if name == PRODUCTION:
+        yield from _production_problems(shown, pg, redis)
+
+
+def _tier_problems(shown: str, path: str, tier: str, edition: str) -> Iterator[Problem]:
+    perf = re.fullmatch(r"db-perf-optimized-N-([0-9]+)", tier)
+    if edition == "ENTERPRISE_PLUS":
+        if not perf or int(perf.group(1)) not in PERF_OPTIMIZED_CPUS:
+            yield Problem(shown, path, f"{tier!r} is not an ENTERPRISE_PLUS tier (the API refuses it)",
+                          "use db-perf-optimized-N-<2|4|8|16|32|...|128>, or edition: ENTERPRISE")
+        return
+    if perf:
+        yield Problem(shown, path, f"{tier!r} is an ENTERPRISE_PLUS tier",
+                      "use db-custom-<vCPUs>-<MB>, or edition: ENTERPRISE_PLUS")
+    custom = re.fullmatch(r"db-custom-([0-9]+)-([0-9]+)", tier)
+    if custom:
+        cpus, mb = int(custom.group(1)), int(custom.group(2))
+        if cpus != 1 and (cpus % 2 or not 2 <= cpus <= 96):
+            yield Problem(shown, path, f"{cpus} vCPUs is not a Cloud SQL shape", "use 1 or an even number of vCPUs up to 96")
+        elif mb % 256 or mb < 3840 or not 0.9 * 1024 * cpus <= mb <= 6.5 * 1024 * cpus:
+            yield Problem(shown, path, f"{mb} MB is not valid memory for {cpus} vCPU(s)",
+                          "use a multiple of 256 MB, at least 3840, between 0.9 and 6.5 GB per vCPU "
+                          "(db-custom-1-3840, db-custom-2-7680)")
+
+
+def _auto_pause_problems(shown: str, pg: dict) -> Iterator[Problem]:
+    if "replica" in pg:
+        yield Problem(shown, "data.postgres.auto_pause", "cannot stop a primary that feeds a cross-region replica",
+                      "remove auto_pause or replica")
+    zone = pg["auto_pause"]["time_zone"]
+    if zoneinfo.available_timezones():  # a machine without tz data cannot judge; the scheduler API still will
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
+            yield Problem(shown, "data.postgres.auto_pause.time_zone", f"{zone!r} is not an IANA time zone",
+                          f"did you mean {close[0]!r}?" if close else "use a name such as Europe/Brussels or Etc/UTC")
+
+
+def _production_problems(shown: str, pg: dict, redis: dict) -> Iterator[Problem]:
+    rules = (
+        ("data.postgres.availability", pg["availability"] == "REGIONAL", "production without HA: the database is ZONAL",
+         "set availability: REGIONAL (a standby in a second zone with automatic failover)"),
+        ("data.postgres.tier", pg["tier"] not in SHARED_CORE_TIERS,
+         f"production on shared-core tier {pg['tier']}, which has no SLA",
+         "use a dedicated-core tier such as db-custom-2-7680"),
+        ("data.postgres.backups.enabled", pg["backups"]["enabled"], "production without automated backups",
+         "set backups.enabled: true"),
+        ("data.postgres.backups.point_in_time_recovery", pg["backups"]["point_in_time_recovery"],
+         "production without point-in-time recovery", "set backups.point_in_time_recovery: true"),
+        ("data.postgres.replica", "replica" in pg, "production without a cross-region replica",
+         "add replica: {tier: ...}; it runs in project.dr_region"),
+        ("data.postgres.deletion_protection", pg["deletion_protection"], "production without deletion protection",
+         "set deletion_protection: true"),
+        ("data.postgres.auto_pause", "auto_pause" not in pg, "production must not stop its database when idle",
+         "remove auto_pause"),
+        ("data.redis.tier", redis["tier"] == "STANDARD_HA", "production without HA: Redis is BASIC",
+         "set tier: STANDARD_HA (a replica in a second zone with automatic failover)"),
+        ("data.redis.transit_encryption", redis["transit_encryption"], "production without TLS to Redis",
+         "set transit_encryption: true"),
+        ("data.redis.rdb_snapshot_period", redis["rdb_snapshot_period"] != "DISABLED",
+         "production without Redis persistence",
+         "set rdb_snapshot_period, for example TWELVE_HOURS"),
+    )
+    for path, ok, message, fix in rules:
+        if not ok:
+            yield Problem(shown, path, message, fix)
+
+
 def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     """(key path that produced it, name, kind) for every name the stacks derive from the file."""
     yield "state.bucket", data["state"]["bucket"], "bucket name"
@@ -499,6 +623,19 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         key = f"microservices.services.{service}"
         yield key, f"hp-{name}-{service}", "service account id"
         yield key, f"hexproperty-{name}-{service}", "Cloud Run service name"
+    pg = data["data"]["postgres"]
+    yield "(file name)", f"{APP}-{name}-{DataNames.SQL}", "resource name"
+    yield "(file name)", f"{APP}-{name}-{DataNames.REDIS}", "Memorystore instance id"
+    yield "(file name)", f"{APP}-{name}-{DataNames.REDIS_AUTH}", "resource name"
+    if "replica" in pg:
+        yield "data.postgres.replica", f"{APP}-{name}-{DataNames.SQL_REPLICA}", "resource name"
+    if "auto_pause" in pg:
+        yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_SOURCE}", "bucket name"
+        yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_FUNCTION}", "Cloud Run service name"
+        yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_ACCOUNT}", "service account id"
+        yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_PUSH_ACCOUNT}", "service account id"
+        yield ("data.postgres.auto_pause", DataNames.custom_role_id(f"{APP}-{name}-{DataNames.PAUSE_ACCOUNT}"),
+               "custom role id")
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
@@ -535,6 +672,40 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
         microservices=tuple(
             _run_service(service_name, merged)
             for service_name, _, merged in _run_services(data) if service_name != "frontend"
+        ),
+        data=_build_data(data["data"]),
+    )
+
+
+def _build_data(data: dict) -> DataConfig:
+    pg, redis = data["postgres"], data["redis"]
+    pause = pg.get("auto_pause")
+    return DataConfig(
+        postgres=PostgresConfig(
+            database_version=pg["database_version"],
+            edition=pg["edition"],
+            tier=pg["tier"],
+            availability=pg["availability"],
+            disk_size_gb=pg["disk_size_gb"],
+            disk_autoresize_limit_gb=pg["disk_autoresize_limit_gb"],
+            deletion_protection=pg["deletion_protection"],
+            databases=tuple(pg["databases"]),
+            clients=tuple(pg["clients"]),
+            query_insights=pg["query_insights"],
+            backups=BackupConfig(**pg["backups"]),
+            maintenance=MaintenanceWindow(**pg["maintenance"]),
+            replica=ReplicaConfig(**pg["replica"]) if "replica" in pg else None,
+            auto_pause=AutoPauseConfig(idle_minutes=pause["idle_minutes"], wake_schedule=pause.get("wake_schedule"),
+                                       time_zone=pause["time_zone"]) if pause is not None else None,
+        ),
+        redis=RedisConfig(
+            tier=redis["tier"],
+            memory_size_gb=redis["memory_size_gb"],
+            redis_version=redis["redis_version"],
+            transit_encryption=redis["transit_encryption"],
+            rdb_snapshot_period=redis["rdb_snapshot_period"],
+            maintenance=MaintenanceWindow(**redis["maintenance"]),
+            clients=tuple(redis["clients"]),
         ),
     )
 

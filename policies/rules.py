@@ -20,6 +20,12 @@ PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 STATEFUL = {"google_sql_database_instance", "google_redis_instance", "google_storage_bucket",
             "google_managed_kafka_cluster", "google_cloud_run_v2_service"}
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id"}
+# Types whose resource labels are not the top-level `labels` (there it is configuration).
+LABEL_PATHS = {
+    "google_sql_database_instance": ("settings", "user_labels"),
+    "google_monitoring_notification_channel": ("user_labels",),
+    "google_monitoring_alert_policy": ("user_labels",),
+}
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,8 @@ def _no_keys(r: Resource) -> list[str]:
 
 
 def _cost_labels(r: Resource) -> list[str]:
-    if r.type == "google_sql_database_instance":
-        labels = _get(r.body, "settings", "user_labels", default={})
+    if r.type in LABEL_PATHS:
+        labels = _get(r.body, *LABEL_PATHS[r.type], default={})
     elif r.labelable:
         labels = r.body.get("labels") or {}
     else:

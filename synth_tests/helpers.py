@@ -60,3 +60,12 @@ def address_of_attr(stack: dict, type_: str, attribute: str, value: Any) -> str:
 def member_of(stack: dict, account_id: str) -> str:
     """The Terraform reference to a service account's IAM member string."""
     return ref("google_service_account", service_account_address(stack, account_id), "member")
+
+
+def api_function_address(stack: dict) -> str:
+    """The API layer's function (other tiers run functions too, such as staging's SQL auto-pause)."""
+    return next(a for a, b in resources(stack, "google_cloudfunctions2_function").items() if b["name"].endswith("-api"))
+
+
+def api_function(stack: dict) -> dict:
+    return resources(stack, "google_cloudfunctions2_function")[api_function_address(stack)]

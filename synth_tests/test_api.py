@@ -6,6 +6,9 @@ import json
 import pytest
 
 from synth_tests.helpers import (
+    address_of,
+    api_function,
+    api_function_address,
     address_of_attr,
     member_of,
     only,
@@ -18,7 +21,7 @@ from synth_tests.helpers import (
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_runtime_memory_timeout_instances_come_from_the_file(stacks, configs, env):
     api = configs[env].api
-    function = only(stacks[env], "google_cloudfunctions2_function")
+    function = api_function(stacks[env])
     service = function["service_config"]
     assert (function["build_config"]["runtime"], function["build_config"]["entry_point"]) == (api.runtime, api.entry_point)
     assert service["available_memory"] == api.memory
@@ -29,7 +32,7 @@ def test_runtime_memory_timeout_instances_come_from_the_file(stacks, configs, en
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_private_egress_through_the_connector_with_its_own_identity(stacks, configs, env):
     stack = stacks[env]
-    service = only(stack, "google_cloudfunctions2_function")["service_config"]
+    service = api_function(stack)["service_config"]
     assert service["vpc_connector"] == ref("google_vpc_access_connector", only_address(stack, "google_vpc_access_connector"))
     assert service["vpc_connector_egress_settings"] == "ALL_TRAFFIC"
     assert service["service_account_email"] == ref("google_service_account", service_account_address(stack, f"hp-{env}-api"), "email")
@@ -39,13 +42,14 @@ def test_private_egress_through_the_connector_with_its_own_identity(stacks, conf
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_placeholder_source_is_uploaded_to_a_private_bucket(stacks, env):
     stack = stacks[env]
-    function = only(stack, "google_cloudfunctions2_function")
-    bucket_address = only_address(stack, "google_storage_bucket")
-    bucket = only(stack, "google_storage_bucket")
-    obj = only(stack, "google_storage_bucket_object")
+    function = api_function(stack)
+    bucket_address = address_of(stack, "google_storage_bucket", f"hexproperty-{env}-function-sources")
+    bucket = resources(stack, "google_storage_bucket")[bucket_address]
+    object_address = next(a for a in resources(stack, "google_storage_bucket_object") if a.startswith("api_"))
+    obj = resources(stack, "google_storage_bucket_object")[object_address]
     source = function["build_config"]["source"]["storage_source"]
     assert source["bucket"] == ref("google_storage_bucket", bucket_address, "name")
-    assert source["object"] == ref("google_storage_bucket_object", only_address(stack, "google_storage_bucket_object"), "name")
+    assert source["object"] == ref("google_storage_bucket_object", object_address, "name")
     assert obj["source"].startswith("assets/") and obj["source"].endswith(".zip")
     assert obj["name"].startswith("api-placeholder/api-placeholder-")
     assert bucket["uniform_bucket_level_access"] is True
@@ -55,10 +59,11 @@ def test_placeholder_source_is_uploaded_to_a_private_bucket(stacks, env):
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_secrets_arrive_as_secret_environment_variables_readable_only_by_the_api(stacks, configs, env):
     stack = stacks[env]
-    service = only(stack, "google_cloudfunctions2_function")["service_config"]
+    service = api_function(stack)["service_config"]
     declared = configs[env].api.secrets
     by_key = {s["key"]: s for s in service["secret_environment_variables"]}
-    assert set(by_key) == set(declared)
+    redis_auth = {"REDIS_AUTH"} if "api" in configs[env].data.redis.clients else set()
+    assert set(by_key) == set(declared) | redis_auth
     for variable, secret_id in declared.items():
         secret_address = address_of_attr(stack, "google_secret_manager_secret", "secret_id", secret_id)
         assert by_key[variable]["secret"] == ref("google_secret_manager_secret", secret_address, "secret_id")
@@ -73,7 +78,7 @@ def test_secrets_arrive_as_secret_environment_variables_readable_only_by_the_api
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_build_runs_as_its_own_identity_after_its_grants(stacks, env):
     stack = stacks[env]
-    function = only(stack, "google_cloudfunctions2_function")
+    function = api_function(stack)
     build_account = service_account_address(stack, f"hp-{env}-api-build")
     assert function["build_config"]["service_account"] == ref("google_service_account", build_account, "name")
     build_member = ref("google_service_account", build_account, "member")
@@ -91,5 +96,5 @@ def test_a_published_source_object_replaces_the_placeholder(configs):
     config = configs["staging"]
     config = dataclasses.replace(config, api=dataclasses.replace(config.api, source_object="api/api-0123abcd.zip"))
     stack = json.loads(Testing.synth(HexPropertyStack(Testing.app(), config)))
-    assert only(stack, "google_cloudfunctions2_function")["build_config"]["source"]["storage_source"]["object"] == "api/api-0123abcd.zip"
-    assert resources(stack, "google_storage_bucket_object") == {}
+    assert api_function(stack)["build_config"]["source"]["storage_source"]["object"] == "api/api-0123abcd.zip"
+    assert not [a for a in resources(stack, "google_storage_bucket_object") if a.startswith("api_")]

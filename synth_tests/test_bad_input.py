@@ -13,12 +13,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGING = ROOT / "environments" / "staging.yaml"
+PRODUCTION = ROOT / "environments" / "production.yaml"
 
 
-def mutate(change):
-    """A case built by editing the parsed staging file."""
+def mutate(change, source: Path = STAGING):
+    """A case built by editing the parsed staging (or production) file."""
     def build() -> str:
-        data = yaml.safe_load(STAGING.read_text())
+        data = yaml.safe_load(source.read_text())
         change(data)
         return yaml.safe_dump(data, sort_keys=False)
     return build
@@ -77,13 +78,40 @@ CASES = [
     ("decommissioned-runtime", mutate(_set("api.runtime", "nodejs18")), "api.runtime", ["nodejs18 was decommissioned", "2025-10-30", "nodejs24"]),
     ("memory-needs-cpu", mutate(lambda d: d["frontend"].update(memory="6Gi", cpu=1)), "frontend.memory", ["needs at least 2 CPU"]),
     ("unknown-callee", mutate(_set("api.calls", ["propertys"])), "api.calls[0]", ["not a runtime api can call", "did you mean 'properties'"]),
-    ("call-cycle", mutate(_set("microservices.services.notifications", {"calls": ["bookings"]})), "microservices.services", ["round in a circle", "bookings -> notifications -> bookings"]),
+    ("call-cycle", mutate(_set("microservices.services.notifications", {"calls": ["bookings"]})), "microservices.services.bookings.calls", ["round in a circle", "bookings -> notifications -> bookings"]),
     ("service-name-too-long", mutate(_set("microservices.services.listing-photo-resize", {})), "microservices.services.listing-photo-resize", ["service account id 'hp-staging-listing-photo-resize'", "30"]),
     ("traffic-not-100", mutate(_set("frontend.traffic", [{"percent": 60, "tag": "blue"}, {"percent": 30, "revision": "hexproperty-staging-frontend-green", "tag": "green"}])), "frontend.traffic", ["sum to 90", "exactly 100"]),
     ("traffic-duplicate-tag", mutate(_set("frontend.traffic", [{"percent": 100, "tag": "blue"}, {"percent": 0, "revision": "hexproperty-staging-frontend-green", "tag": "blue"}])), "frontend.traffic", ["tag 'blue' is used twice"]),
     ("traffic-foreign-revision", mutate(_set("frontend.traffic", [{"percent": 100, "revision": "hexproperty-staging-search-00001"}])), "frontend.traffic[0].revision", ["not a revision of hexproperty-staging-frontend"]),
     ("override-unknown-key", mutate(_set("microservices.services.search", {"memroy": "1Gi"})), "microservices.services.search.memroy", ["unknown key", "did you mean 'memory'"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
+    # the data tier
+    ("data-unknown-key", mutate(_set("data.postgres.tierr", "db-g1-small")), "data.postgres.tierr", ["unknown key", "did you mean 'tier'"]),
+    ("redis-tier-typo", mutate(_set("data.redis.tier", "STANDARD")), "data.redis.tier", ["not an allowed value", "BASIC, STANDARD_HA"]),
+    ("clients-not-a-list", mutate(_set("data.postgres.clients", "api")), "data.postgres.clients", ["expected a list"]),
+    ("client-name-form", mutate(_set("data.redis.clients", ["Bookings Service"])), "data.redis.clients[0]", ["not in the expected form"]),
+    ("idle-too-short", mutate(_set("data.postgres.auto_pause.idle_minutes", 1)), "data.postgres.auto_pause.idle_minutes", ["below the minimum 5"]),
+    ("pitr-too-long", mutate(_set("data.postgres.backups.log_retention_days", 10)), "data.postgres.backups.log_retention_days", ["above ENTERPRISE's limit of 7"]),
+    ("plus-refuses-small-tier", mutate(_set("data.postgres.edition", "ENTERPRISE_PLUS")), "data.postgres.tier", ["not an ENTERPRISE_PLUS tier"]),
+    ("custom-tier-shape", mutate(_set("data.postgres.tier", "db-custom-3-7680")), "data.postgres.tier", ["not a Cloud SQL shape", "even number"]),
+    ("custom-tier-memory", mutate(_set("data.postgres.tier", "db-custom-2-1024")), "data.postgres.tier", ["not valid memory", "3840"]),
+    ("reserved-database", mutate(_set("data.postgres.databases", ["postgres"])), "data.postgres.databases[0]", ["reserves"]),
+    ("bad-time-zone", mutate(_set("data.postgres.auto_pause.time_zone", "Europe/Brusels")), "data.postgres.auto_pause.time_zone", ["not an IANA time zone", "Europe/Brussels"]),
+    ("pause-with-replica", mutate(_set("data.postgres.replica", {"tier": "db-g1-small"})), "data.postgres.auto_pause", ["cannot stop a primary"]),
+    ("bad-cron", mutate(_set("data.postgres.auto_pause.wake_schedule", "weekdays at 7")), "data.postgres.auto_pause.wake_schedule", ["not in the expected form", "cron"]),
+]
+
+# production's rules: the file is written as production.yaml
+PRODUCTION_CASES = [
+    ("production-zonal", mutate(_set("data.postgres.availability", "ZONAL"), PRODUCTION), "data.postgres.availability", ["production without HA", "REGIONAL"]),
+    ("production-no-backups", mutate(_set("data.postgres.backups.enabled", False), PRODUCTION), "data.postgres.backups.enabled", ["production without automated backups"]),
+    ("production-no-pitr", mutate(_set("data.postgres.backups.point_in_time_recovery", False), PRODUCTION), "data.postgres.backups.point_in_time_recovery", ["without point-in-time recovery"]),
+    ("production-no-replica", mutate(_delete("data.postgres.replica"), PRODUCTION), "data.postgres.replica", ["without a cross-region replica"]),
+    ("production-unprotected", mutate(_set("data.postgres.deletion_protection", False), PRODUCTION), "data.postgres.deletion_protection", ["without deletion protection"]),
+    ("production-shared-core", mutate(_set("data.postgres.tier", "db-g1-small"), PRODUCTION), "data.postgres.tier", ["no SLA"]),
+    ("production-redis-basic", mutate(_set("data.redis.tier", "BASIC"), PRODUCTION), "data.redis.tier", ["production without HA"]),
+    ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
+    ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
 ]
 
 
@@ -101,11 +129,14 @@ def previous_output(tmp_path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("case_id,build,key,words", CASES, ids=[c[0] for c in CASES])
-def test_broken_file_is_refused_clearly(tmp_path, previous_output, case_id, build, key, words):
+ALL_CASES = [(*case, "staging") for case in CASES] + [(*case, "production") for case in PRODUCTION_CASES]
+
+
+@pytest.mark.parametrize("case_id,build,key,words,env", ALL_CASES, ids=[c[0] for c in ALL_CASES])
+def test_broken_file_is_refused_clearly(tmp_path, previous_output, case_id, build, key, words, env):
     envdir = tmp_path / "environments"
     envdir.mkdir()
-    bad = envdir / "staging.yaml"
+    bad = envdir / f"{env}.yaml"
     bad.write_text(build())
     before = tree_digest(previous_output)
 
@@ -116,9 +147,9 @@ def test_broken_file_is_refused_clearly(tmp_path, previous_output, case_id, buil
 
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr
-    problem_lines = [line for line in run.stderr.splitlines() if line.startswith("environments/staging.yaml: ")]
+    problem_lines = [line for line in run.stderr.splitlines() if line.startswith(f"environments/{env}.yaml: ")]
     assert problem_lines, run.stderr
-    matching = [line for line in problem_lines if line.startswith(f"environments/staging.yaml: {key}")]
+    matching = [line for line in problem_lines if line.startswith(f"environments/{env}.yaml: {key}:")]
     assert matching, f"no problem at {key}:\n{run.stderr}"
     line = matching[0]
     for word in words:

@@ -103,3 +103,52 @@ def test_names_and_labels_follow_the_convention(configs):
 def test_readme_reference_matches_the_schema():
     run = subprocess.run([sys.executable, "tools/schema_reference.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_data_defaults_come_from_the_schema(tmp_path):
+    data = yaml.safe_load((ROOT / "environments" / "staging.yaml").read_text())
+    del data["data"]["redis"]["redis_version"]
+    del data["data"]["postgres"]["maintenance"]
+    (tmp_path / "staging.yaml").write_text(yaml.safe_dump(data))
+    (config,) = load_all(tmp_path)
+    schema = json.loads(SCHEMA_PATH.read_text())["properties"]["data"]["properties"]
+    assert config.data.redis.redis_version == schema["redis"]["properties"]["redis_version"]["default"]
+    window = schema["postgres"]["properties"]["maintenance"]["properties"]
+    assert (config.data.postgres.maintenance.day, config.data.postgres.maintenance.update_track) == (
+        window["day"]["default"], window["update_track"]["default"])
+
+
+def test_data_values_from_the_seed(configs):
+    staging, production = configs["staging"].data, configs["production"].data
+    assert staging.postgres.auto_pause.idle_minutes == 15
+    assert (staging.redis.tier, staging.redis.memory_size_gb) == ("BASIC", 1)
+    assert (production.redis.tier, production.redis.memory_size_gb) == ("STANDARD_HA", 5)
+    assert production.postgres.availability == "REGIONAL" and production.postgres.auto_pause is None
+    assert isinstance(staging.postgres.clients, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        staging.postgres.tier = "db-custom-2-7680"
+
+
+def test_every_schema_key_is_described():
+    schema = load_schema()
+
+    def inherited(node, key):
+        # A section extending a definition (allOf) may only set defaults; the definition describes.
+        for part in node.get("allOf", []):
+            definition = schema["$defs"][part["$ref"].split("/")[-1]]
+            prop = definition.get("properties", {}).get(key, {})
+            if "$ref" in prop and "description" not in prop:
+                prop = schema["$defs"][prop["$ref"].split("/")[-1]]
+            if prop.get("description"):
+                return True
+        return False
+
+    def walk(node, path):
+        for key, sub in node.get("properties", {}).items():
+            referenced = schema["$defs"][sub["$ref"].split("/")[-1]] if "$ref" in sub else {}
+            assert sub.get("description") or referenced.get("description") or inherited(node, key), f"{path}.{key}"
+            walk(sub, f"{path}.{key}")
+            if "items" in sub:
+                assert sub["items"].get("description"), f"{path}.{key}[]"
+
+    walk(load_schema(), "")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from synth_tests.helpers import address_of, member_of, only_address, ref, resources, run_service, service_account_address
+from synth_tests.helpers import api_function, api_function_address, address_of, member_of, only_address, ref, resources, run_service, service_account_address
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_scaling_and_resources_come_from_the_file(stacks, configs, env):
@@ -35,7 +35,7 @@ def test_startup_probe_and_api_url(stacks, env):
     (container,) = run_service(stack, f"hexproperty-{env}-frontend")["template"]["containers"]
     assert container["startup_probe"]["http_get"]["path"] == "/"
     assert container["startup_probe"]["failure_threshold"] * container["startup_probe"]["period_seconds"] >= 60
-    (function_address,) = resources(stack, "google_cloudfunctions2_function")
+    function_address = api_function_address(stack)
     env_vars = {e["name"]: e["value"] for e in container["env"]}
     assert env_vars["API_URL"] == ref("google_cloudfunctions2_function", function_address, "url")
 
@@ -63,7 +63,7 @@ def test_frontend_may_invoke_exactly_what_it_calls(stacks, configs, env):
     expected = []
     for callee in configs[env].frontend.calls:
         if callee == "api":
-            expected.append(ref("google_cloudfunctions2_function", only_address(stack, "google_cloudfunctions2_function"), "name"))
+            expected.append(ref("google_cloudfunctions2_function", api_function_address(stack), "name"))
         else:
             expected.append(ref("google_cloud_run_v2_service", address_of(stack, "google_cloud_run_v2_service", f"hexproperty-{env}-{callee}"), "name"))
     assert granted == sorted(expected)

@@ -32,6 +32,8 @@ def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
     stack, config = stacks[env], configs[env]
     runtimes = ["frontend", "api"] + [s.name for s in config.microservices]
     project_roles = resources(stack, "google_project_iam_member").values()
+    database_roles = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]  # declared in data.postgres.clients
     for runtime in runtimes:
         member = member_of(stack, f"hp-{env}-{runtime}")
-        assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(TELEMETRY_ROLES), runtime
+        expected = list(TELEMETRY_ROLES) + (database_roles if runtime in config.data.postgres.clients else [])
+        assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(expected), runtime

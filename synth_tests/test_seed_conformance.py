@@ -6,7 +6,7 @@ the row checks the substitute DESIGN.md section 3 names (for example nodejs24 fo
 
 import pytest
 
-from synth_tests.helpers import only, run_service
+from synth_tests.helpers import api_function, api_function_address, only, run_service
 
 
 def frontend(stack, env):
@@ -21,7 +21,7 @@ def microservice_templates(stack, env):
 
 
 def function(stack, env):
-    return only(stack, "google_cloudfunctions2_function")
+    return api_function(stack)
 
 
 ROWS = [

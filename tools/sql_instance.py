@@ -1,0 +1,32 @@
+"""Print `<instance> --project=<project id>` of an environment's Cloud SQL primary, for gcloud.
+
+`make wake ENV=staging` uses it, so the instance name comes from the same file and naming
+rule as the stack, never from a second spelling in the Makefile.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from environments.config import DataNames  # noqa: E402
+from environments.loader import ConfigError, load_all  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: tools/sql_instance.py <environment>", file=sys.stderr)
+        return 2
+    try:
+        (config,) = load_all(names=argv)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{config.resource_name(DataNames.SQL)} --project={config.project_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
