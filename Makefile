@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 ENV ?=
 ARGS ?=
 
-.PHONY: help install synth test bench docs plan deploy clean
+.PHONY: help install synth test bench docs plan deploy bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,5 +46,11 @@ deploy: install ## apply one stack: make deploy ENV=staging (network + credentia
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<staging|production>" >&2; exit 2; }
 	cdktf deploy $(ENV)
 
+bootstrap: install ## create an environment's state bucket, local state: make bootstrap ENV=staging (network + credentials)
+	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<staging|production>" >&2; exit 2; }
+	$(PY) main.py --bootstrap $(ENV) --outdir cdktf.out.bootstrap
+	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap init -input=false
+	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap apply -input=false
+
 clean: ## remove synthesized output and caches (keeps .venv and node_modules)
-	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis
+	rm -rf cdktf.out .cdktf.out.* cdktf.out.bootstrap .cdktf.out.bootstrap.* .pytest_cache .hypothesis

@@ -7,6 +7,8 @@ directory beside the output and replaces it only when every stack succeeded, so 
 failed run leaves the previous `cdktf.out` byte-identical.
 
 `cdktf synth` runs this file (cdktf.json) with CDKTF_OUTDIR set; `make synth` runs it directly.
+With --bootstrap it synthesizes the `<env>-bootstrap` stacks instead (the state buckets,
+local state in bootstrap/<env>.tfstate): `make bootstrap ENV=<env>` applies one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from environments.loader import ENVIRONMENTS_DIR, ConfigError, load_all
 
 EXIT_BAD_INPUT = 2
+BOOTSTRAP_STATE_DIR = Path(__file__).resolve().parent / "bootstrap"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -31,13 +34,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="folder holding the environment files (default: %(default)s)")
     parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")),
                         help="output folder, replaced only on success (default: $CDKTF_OUTDIR or cdktf.out)")
+    parser.add_argument("--bootstrap", action="store_true",
+                        help="synthesize the <env>-bootstrap stacks (state buckets, local state) instead")
     return parser.parse_args(argv)
 
 
-def synthesize(configs: list, outdir: Path) -> None:
+def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
+    from constructs.bootstrap import BootstrapStack
     from constructs.stack import HexPropertyStack
 
     outdir = outdir.resolve()
@@ -46,7 +52,14 @@ def synthesize(configs: list, outdir: Path) -> None:
     try:
         app = App(outdir=str(staging))
         for config in configs:
-            HexPropertyStack(app, config)
+            if bootstrap:
+                # Terraform runs in the stack's folder, which the next synth replaces: the
+                # state lives outside it, addressed relative to it so the JSON has no absolute path.
+                stack_dir = outdir / "stacks" / f"{config.name}-bootstrap"
+                state = os.path.relpath(BOOTSTRAP_STATE_DIR / f"{config.name}.tfstate", stack_dir)
+                BootstrapStack(app, config, state_path=state)
+            else:
+                HexPropertyStack(app, config)
         app.synth()
         _replace(outdir, staging)
     finally:
@@ -72,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synthesis stopped: {len(error.problems)} problem(s); {args.outdir} left untouched",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    synthesize(configs, args.outdir)
+    synthesize(configs, args.outdir, bootstrap=args.bootstrap)
     names = ", ".join(c.name for c in configs)
     print(f"synthesized {names} into {args.outdir}", file=sys.stderr)
     return 0

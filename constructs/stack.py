@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import GcsBackend, TerraformStack
 from constructs import Construct
 
+from constructs.delivery import Delivery
 from constructs.google import project_service, provider
 from constructs.network import Network
 from environments.config import EnvironmentConfig
@@ -49,3 +50,5 @@ class HexPropertyStack(TerraformStack):
         GcsBackend(self, bucket=config.state_bucket, prefix=config.name)
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
+        # Last: the deployer's roles follow every API the tiers above enabled.
+        self.delivery = Delivery(self, "delivery", config=config, apis=self.apis)

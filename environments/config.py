@@ -42,6 +42,7 @@ class EnvironmentConfig:
     state_bucket: str
     extra_labels: Mapping[str, str]
     network: NetworkConfig
+    delivery: DeliveryConfig
 
     def resource_name(self, component: str) -> str:
         """`hexproperty-<env>-<component>`: the name of most resources."""
@@ -59,3 +60,21 @@ class EnvironmentConfig:
     def labels(self, tier: str, service: str) -> dict[str, str]:
         """The full cost-attribution label set of one resource (DESIGN.md section 4)."""
         return {**self.base_labels, "tier": tier, "service": service}
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Who may deploy: the trusted GitHub repository and this environment's deploy branches."""
+
+    repository: str
+    deploy_branches: tuple[str, ...]
+
+    @property
+    def exact_branches(self) -> tuple[str, ...]:
+        """Deploy branches named exactly (`main`)."""
+        return tuple(b for b in self.deploy_branches if not b.endswith("/*"))
+
+    @property
+    def branch_families(self) -> tuple[str, ...]:
+        """Prefixes of the `<prefix>/*` deploy branches (`release/*` gives `release`)."""
+        return tuple(b[: -len("/*")] for b in self.deploy_branches if b.endswith("/*"))

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator
 import jsonschema
 import yaml
 
-from environments.config import ConnectorConfig, EnvironmentConfig, NetworkConfig
+from environments.config import ConnectorConfig, DeliveryConfig, EnvironmentConfig, NetworkConfig
 from environments.regions import REGIONS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
@@ -42,6 +42,8 @@ NAME_RULES = {
     "resource name": (re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), 1, 63),
     "Cloud Run service name": (re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$"), 1, 49),
     "bucket name": (re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$"), 3, 63),
+    # The `gcp-` prefix is reserved by Google.
+    "workload identity pool id": (re.compile(r"^(?!gcp-)[a-z0-9][a-z0-9-]{2,30}[a-z0-9]$"), 4, 32),
 }
 
 
@@ -96,6 +98,7 @@ def load_all(directory: Path = ENVIRONMENTS_DIR, names: Iterable[str] | None = N
             configs.append(load_environment(path, schema))
         except ConfigError as error:
             problems.extend(error.problems)
+    problems.extend(_shared_deploy_branches(configs))
     if problems:
         raise ConfigError(problems)
     return configs
@@ -309,7 +312,27 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
                               "give each range its own addresses")
 
     yield from _min_max(shown, data, "network.connector")
+    yield from _delivery_problems(shown, data)
     yield from _name_problems(shown, data, name)
+
+
+def _delivery_problems(shown: str, data: dict) -> Iterator[Problem]:
+    for index, branch in enumerate(data["delivery"]["deploy_branches"]):
+        if branch.startswith("refs/"):
+            yield Problem(shown, f"delivery.deploy_branches[{index}]", f"{branch!r} is a full ref, not a branch name",
+                          f"write {branch.split('/', 2)[-1]!r}: the stack matches refs/heads/ itself")
+
+
+def _shared_deploy_branches(configs: list[EnvironmentConfig]) -> Iterator[Problem]:
+    """A push to one branch deploys one environment: two files claiming a branch is a mistake."""
+    owner: dict[str, EnvironmentConfig] = {}
+    for config in configs:
+        for branch in config.delivery.deploy_branches:
+            if branch in owner:
+                yield Problem(config.source, "delivery.deploy_branches",
+                              f"{branch!r} already deploys {owner[branch].name} ({owner[branch].source})",
+                              "give each deploy branch to one environment")
+            owner.setdefault(branch, config)
 
 
 def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
@@ -325,6 +348,9 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     yield "state.bucket", data["state"]["bucket"], "bucket name"
     yield "(file name)", f"hexproperty-{name}-vpc", "resource name"
     yield "(file name)", f"hp-{name}-conn", "VPC Access connector name"
+    yield "(file name)", f"hp-{name}-github", "workload identity pool id"
+    yield "(file name)", f"hp-{name}-deployer", "service account id"
+    yield "(file name)", f"hp-{name}-planner", "service account id"
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
@@ -354,6 +380,10 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             private_services_cidr=network["private_services_cidr"],
             flow_logs_sampling=float(network["flow_logs_sampling"]),
             connector=ConnectorConfig(**network["connector"]),
+        ),
+        delivery=DeliveryConfig(
+            repository=data["delivery"]["repository"],
+            deploy_branches=tuple(data["delivery"]["deploy_branches"]),
         ),
     )
 

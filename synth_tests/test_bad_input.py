@@ -73,6 +73,9 @@ CASES = [
     ("same-dr-region", mutate(_set("project.dr_region", "europe-west1")), "project.dr_region", ["same region"]),
     ("yaml-alias", replace("labels:\n  cost-center: platform\n", "labels: &l\n  cost-center: platform\nextra: *l\n"), "extra", ["alias"]),
     ("bad-label", mutate(_set("labels", {"Cost Center": "x"})), "labels", ["'Cost Center' is not in the expected form", "A label key"]),
+    ("no-repository", mutate(_delete("delivery.repository")), "delivery.repository", ["required key is missing"]),
+    ("full-ref-branch", mutate(_set("delivery.deploy_branches", ["refs/heads/staging"])), "delivery.deploy_branches[0]", ["full ref", "write 'staging'"]),
+    ("bad-branch-pattern", mutate(_set("delivery.deploy_branches", ["release/*/x"])), "delivery.deploy_branches[0]", ["not in the expected form", "<prefix>/*"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
 ]
 
@@ -138,3 +141,16 @@ def test_unknown_environment_name_on_the_command_line(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "no such environment file" in run.stderr and "production, staging" in run.stderr
+
+
+def test_a_deploy_branch_belongs_to_one_environment(tmp_path):
+    envdir = tmp_path / "environments"
+    envdir.mkdir()
+    for name in ("staging", "production"):
+        data = yaml.safe_load((ROOT / "environments" / f"{name}.yaml").read_text())
+        data["delivery"]["deploy_branches"] = ["main"]
+        (envdir / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(tmp_path / "out")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "environments/staging.yaml: delivery.deploy_branches: 'main' already deploys production" in run.stderr
