@@ -9,8 +9,9 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 ENV ?=
 ARGS ?=
+REF ?=
 
-.PHONY: help install synth test bench docs plan deploy bootstrap clean
+.PHONY: help install synth test bench docs diff plan deploy bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +38,9 @@ bench: install ## time synth against the floor of loading the jsii assemblies; p
 
 docs: install ## regenerate the environment-file reference in README.md from the schema
 	$(PY) tools/schema_reference.py
+
+diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main); flags stateful deletes/replacements
+	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF))
 
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }
