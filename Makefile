@@ -11,7 +11,7 @@ ENV ?=
 ARGS ?=
 REF ?=
 
-.PHONY: help install synth test bench docs compose diff plan deploy bootstrap clean
+.PHONY: help install synth test bench docs diagram compose diff plan deploy bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: install ## time synth against the floor of loading the jsii assemblies; p
 
 docs: install ## regenerate the environment-file reference in README.md from the schema
 	$(PY) tools/schema_reference.py
+
+diagram: install ## regenerate the Mermaid architecture diagram in README.md from the synthesized production stack
+	$(PY) tools/diagram.py
 
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
 	$(PY) tools/compose_file.py
