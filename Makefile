@@ -45,8 +45,8 @@ diagram: install ## regenerate the Mermaid architecture diagram in README.md fro
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
 	$(PY) tools/compose_file.py
 
-diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main); flags stateful deletes/replacements
-	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF))
+diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main, ENV=staging); flags stateful deletes/replacements
+	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF)) $(ENV)
 
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }
