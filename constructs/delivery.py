@@ -36,16 +36,19 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 PROVIDER_ID = "github"
 
 # Roles the deployer needs whatever the stack holds.
-DEPLOYER_BASE_ROLES = {
+DEPLOYER_BASE_ROLES = (
     # google_project_service: turning on the APIs the tiers ask for.
-    "roles/serviceusage.serviceUsageAdmin": "enables the APIs the tiers use",
-    # This tier and every tier's runtime service accounts, and their IAM policies
+    "roles/serviceusage.serviceUsageAdmin",
+    # This tier's and every tier's runtime service accounts, and their IAM policies
     # (the workloadIdentityUser bindings below).
-    "roles/iam.serviceAccountAdmin": "creates service accounts and sets their IAM policies",
-    "roles/iam.workloadIdentityPoolAdmin": "manages this pool and its GitHub provider",
+    "roles/iam.serviceAccountAdmin",
+    # This pool and its GitHub provider.
+    "roles/iam.workloadIdentityPoolAdmin",
     # google_project_iam_member grants: the tiers' runtime roles and the deployer's own.
-    "roles/resourcemanager.projectIamAdmin": "grants project roles to the stack's service accounts",
-}
+    # The deployer can therefore change its own roles: branch protection and the production
+    # approval are what guard the deploy branches (docs/runbooks/deploy.md).
+    "roles/resourcemanager.projectIamAdmin",
+)
 
 # Predefined roles the deployer needs per API the stack enables. Synthesis fails on an API
 # missing here, so a tier that adds an API also says which role deploys it.
@@ -98,7 +101,7 @@ def deployer_roles(services: list[str]) -> list[str]:
 class Delivery(Construct):
     """Build it after every other tier: the deployer's roles follow the APIs the stack enabled.
 
-    Hands out `workload_identity_provider` (for google-github-actions/auth), `deployer` and `planner`.
+    Hands out `provider` (its name is what google-github-actions/auth needs), `deployer` and `planner`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
@@ -113,7 +116,7 @@ class Delivery(Construct):
             "github-pool",
             project=config.project_id,
             workload_identity_pool_id=config.short_name("github"),
-            display_name=f"GitHub Actions {config.name}"[:32],
+            display_name=f"GitHub Actions {config.name}",  # at most 27 characters: names are 2-12
             description=f"GitHub Actions workflows of {delivery.repository}",
             depends_on=federation,
         )
@@ -175,14 +178,11 @@ class Delivery(Construct):
         service_account_iam_member.ServiceAccountIamMember(
             self, id_, service_account_id=account.name, role="roles/iam.workloadIdentityUser", member=member)
 
-    @property
-    def workload_identity_provider(self) -> str:
-        return self.provider.name
-
 
 def _family_expression(families: tuple[str, ...]) -> str:
-    """CEL naming the deploy-branch family of the token's ref, or 'none'."""
-    expression = "'none'"
+    """CEL naming the deploy-branch family of the token's ref."""
+    # Any other ref maps to itself: it starts with `refs/`, which no family may (the loader checks).
+    expression = "assertion.ref"
     for family in reversed(families):
         expression = f"assertion.ref.startsWith('refs/heads/{family}/') ? '{family}' : {expression}"
     return expression

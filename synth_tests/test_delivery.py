@@ -53,7 +53,7 @@ def test_staging_deploys_only_from_staging_and_release_branches(staging):
     assert [m.split("}", 1)[1] for m in members] == [
         "/attribute.branch_family/release", "/attribute.ref/refs/heads/staging"]
     mapping = only(staging, "google_iam_workload_identity_pool_provider")["attribute_mapping"]
-    assert mapping["attribute.branch_family"] == "assertion.ref.startsWith('refs/heads/release/') ? 'release' : 'none'"
+    assert mapping["attribute.branch_family"] == "assertion.ref.startsWith('refs/heads/release/') ? 'release' : assertion.ref"
 
 
 def test_production_deploys_only_from_main(production):
@@ -139,3 +139,5 @@ def test_bootstrap_creates_a_safe_state_bucket_with_local_state(bootstrap_dir, c
     assert not os.path.isabs(state)
     assert (stack_dir / state).resolve() == ROOT / "bootstrap" / f"{name}.tfstate"
     assert set(stack["resource"]) == {"google_storage_bucket", "google_project_service"}
+    # The address is the bucket's identity in Terraform: renaming the construct id would replace it.
+    assert set(stack["resource"]["google_storage_bucket"]) == {"state-bucket"}

@@ -132,13 +132,14 @@ def document(environments: dict[str, dict], schema: dict) -> tuple[dict, list[Ve
                 "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
                 "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
                 "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
-                "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
+                # The image runs as an unprivileged user; a named volume would mount root-owned and
+                # the broker could not write. Topics live in the container: `down` drops them.
+                "KAFKA_LOG_DIRS": "/tmp/kraft-combined-logs",
             },
             "ports": ["127.0.0.1:9092:9092"],
-            "volumes": ["kafka-data:/var/lib/kafka/data"],
         },
     }
-    return {"name": "hexproperty", "services": services, "volumes": {"postgres-data": {}, "kafka-data": {}}}, versions
+    return {"name": "hexproperty", "services": services, "volumes": {"postgres-data": {}}}, versions
 
 
 def render(environments: dict[str, dict], schema: dict) -> str:
