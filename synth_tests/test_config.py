@@ -94,3 +94,10 @@ def test_names_and_labels_follow_the_convention(configs):
 def test_readme_reference_matches_the_schema():
     run = subprocess.run([sys.executable, "tools/schema_reference.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_delivery_branches_per_environment(configs):
+    staging, production = configs["staging"].delivery, configs["production"].delivery
+    assert staging.repository == production.repository
+    assert (staging.exact_branches, staging.branch_families) == (("staging",), ("release",))
+    assert (production.exact_branches, production.branch_families) == (("main",), ())
