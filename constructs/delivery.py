@@ -31,7 +31,6 @@ from environments.config import EnvironmentConfig
 if TYPE_CHECKING:
     from constructs.stack import Apis
 
-TIER = "delivery"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 PROVIDER_ID = "github"
 
