@@ -107,7 +107,8 @@ class Delivery(Construct):
         super().__init__(scope, id_)
         self._config = config
         delivery = config.delivery
-        federation = [apis.enable(s) for s in ("iam.googleapis.com", "iamcredentials.googleapis.com",
+        # Service accounts and grants need these APIs too; on a fresh project they come first.
+        self._federation = federation = [apis.enable(s) for s in ("iam.googleapis.com", "iamcredentials.googleapis.com",
                                                "sts.googleapis.com", "cloudresourcemanager.googleapis.com")]
 
         self.pool = iam_workload_identity_pool.IamWorkloadIdentityPool(
@@ -171,7 +172,8 @@ class Delivery(Construct):
     def _account(self, role: str, purpose: str) -> service_account.ServiceAccount:
         return service_account.ServiceAccount(
             self, role, project=self._config.project_id, account_id=self._config.short_name(role),
-            display_name=f"CI {role} ({self._config.name})", description=f"GitHub Actions: {purpose}. No keys.")
+            display_name=f"CI {role} ({self._config.name})", description=f"GitHub Actions: {purpose}. No keys.",
+            depends_on=self._federation)
 
     def _may_impersonate(self, account: service_account.ServiceAccount, id_: str, member: str) -> None:
         service_account_iam_member.ServiceAccountIamMember(
