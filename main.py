@@ -43,7 +43,6 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
-    from constructs.bootstrap import BootstrapStack
     from constructs.stack import HexPropertyStack
 
     outdir = outdir.resolve()
@@ -53,6 +52,8 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
         app = App(outdir=str(staging))
         for config in configs:
             if bootstrap:
+                from constructs.bootstrap import BootstrapStack  # its bucket module only when asked
+
                 # Terraform runs in the stack's folder, which the next synth replaces: the
                 # state lives outside it, addressed relative to it so the JSON has no absolute path.
                 stack_dir = outdir / "stacks" / f"{config.name}-bootstrap"
