@@ -9,10 +9,11 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 ENV ?=
 ARGS ?=
+REF ?=
 
 CHECKOV := .venv-checkov
 
-.PHONY: help install synth test check bench docs plan deploy wake clean
+.PHONY: help install synth test check bench docs diagram compose diff plan deploy wake bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +49,15 @@ bench: install ## time synth against the floor of loading the jsii assemblies; p
 docs: install ## regenerate the environment-file reference in README.md from the schema
 	$(PY) tools/schema_reference.py
 
+diagram: install ## regenerate the Mermaid architecture diagram in README.md from the synthesized production stack
+	$(PY) tools/diagram.py
+
+compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
+	$(PY) tools/compose_file.py
+
+diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main, ENV=staging); flags stateful deletes/replacements
+	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF)) $(ENV)
+
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }
 	cdktf diff $(ENV)
@@ -60,5 +70,11 @@ wake: install ## start an auto-paused database: make wake ENV=staging (gcloud + 
 	@test -n "$(ENV)" || { echo "usage: make wake ENV=<staging|production>" >&2; exit 2; }
 	gcloud sql instances patch $$($(PY) tools/sql_instance.py $(ENV)) --activation-policy=ALWAYS --quiet
 
+bootstrap: install ## create an environment's state bucket, local state: make bootstrap ENV=staging (network + credentials)
+	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<staging|production>" >&2; exit 2; }
+	$(PY) main.py --bootstrap $(ENV) --outdir cdktf.out.bootstrap
+	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap init -input=false
+	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap apply -input=false
+
 clean: ## remove synthesized output and caches (keeps .venv and node_modules)
-	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .gen
+	rm -rf cdktf.out .cdktf.out.* cdktf.out.bootstrap .cdktf.out.bootstrap.* .pytest_cache .hypothesis .gen

@@ -7,6 +7,8 @@ directory beside the output and replaces it only when every stack succeeded, so 
 failed run leaves the previous `cdktf.out` byte-identical.
 
 `cdktf synth` runs this file (cdktf.json) with CDKTF_OUTDIR set; `make synth` runs it directly.
+With --bootstrap it synthesizes the `<env>-bootstrap` stacks instead (the state buckets,
+local state in bootstrap/<env>.tfstate): `make bootstrap ENV=<env>` applies one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ REPORT_NAME = "policy-report.json"
 
 class PolicyViolation(Exception):
     """Error-level policy failures; str() is one line per failure."""
+BOOTSTRAP_STATE_DIR = Path(__file__).resolve().parent / "bootstrap"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -38,10 +41,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="folder holding the environment files (default: %(default)s)")
     parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")),
                         help="output folder, replaced only on success (default: $CDKTF_OUTDIR or cdktf.out)")
+    parser.add_argument("--bootstrap", action="store_true",
+                        help="synthesize the <env>-bootstrap stacks (state buckets, local state) instead")
     return parser.parse_args(argv)
 
 
-def synthesize(configs: list, outdir: Path) -> None:
+def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
@@ -52,24 +57,38 @@ def synthesize(configs: list, outdir: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         app = App(outdir=str(staging))
-        stacks = [HexPropertyStack(app, config) for config in configs]
-        try:
+        if bootstrap:
+            from constructs.bootstrap import BootstrapStack  # its bucket module only when asked
+
+            for config in configs:
+                # Terraform runs in the stack's folder, which the next synth replaces: the
+                # state lives outside it, addressed relative to it so the JSON has no absolute path.
+                stack_dir = outdir / "stacks" / f"{config.name}-bootstrap"
+                state = os.path.relpath(BOOTSTRAP_STATE_DIR / f"{config.name}.tfstate", stack_dir)
+                BootstrapStack(app, config, state_path=state)
             app.synth()
-        except RuntimeError:
-            # cdktf refuses to finish when error annotations exist; say which, in our words.
-            failures = [f for stack in stacks for f in stack.policies.failures()]
-            if failures:
-                raise PolicyViolation("\n".join(
-                    f"{f.rule} {f.address} ({f.path}): {f.detail}" for f in failures)) from None
-            raise
-        for stack in stacks:
-            report = staging / "stacks" / stack.config.name / REPORT_NAME
-            report.write_text(json.dumps(stack.policies.report(stack), indent=2, sort_keys=True) + "\n")
-            for warning in stack.policies.failures(level="warning"):
-                print(f"warning: {warning.rule} {warning.address}: {warning.detail}", file=sys.stderr)
+        else:
+            _synth_with_policies(app, [HexPropertyStack(app, config) for config in configs], staging)
         _replace(outdir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _synth_with_policies(app, stacks: list, staging: Path) -> None:
+    try:
+        app.synth()
+    except RuntimeError:
+        # cdktf refuses to finish when error annotations exist; say which, in our words.
+        failures = [f for stack in stacks for f in stack.policies.failures()]
+        if failures:
+            raise PolicyViolation("\n".join(
+                f"{f.rule} {f.address} ({f.path}): {f.detail}" for f in failures)) from None
+        raise
+    for stack in stacks:
+        report = staging / "stacks" / stack.config.name / REPORT_NAME
+        report.write_text(json.dumps(stack.policies.report(stack), indent=2, sort_keys=True) + "\n")
+        for warning in stack.policies.failures(level="warning"):
+            print(f"warning: {warning.rule} {warning.address}: {warning.detail}", file=sys.stderr)
 
 
 def _replace(outdir: Path, new: Path) -> None:
@@ -92,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        synthesize(configs, args.outdir)
+        synthesize(configs, args.outdir, bootstrap=args.bootstrap)
     except PolicyViolation as violation:
         print(violation, file=sys.stderr)
         print(f"synthesis stopped by the policy pack (rules: policies/rules.py; suppress with a reason: "

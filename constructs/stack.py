@@ -9,10 +9,11 @@ from constructs import Construct
 
 from constructs.api import Api
 from constructs.cloud_run import RuntimeWiring, url_variable
+from constructs.data import Data
+from constructs.delivery import Delivery
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
 from constructs.microservices import Microservices
-from constructs.data import Data
 from constructs.network import Network
 from constructs.registry import ImageRepository
 from environments.config import EnvironmentConfig
@@ -83,6 +84,8 @@ class HexPropertyStack(TerraformStack):
         TerraformOutput(self, "frontend-url", value=self.frontend.url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
+        # Last: the deployer's roles follow every API the tiers above enabled.
+        self.delivery = Delivery(self, "delivery", config=config, apis=self.apis)
 
     def _data_wiring(self) -> dict[str, RuntimeWiring]:
         """Where each client of the database and the cache finds them (never a secret value)."""

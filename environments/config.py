@@ -102,6 +102,7 @@ class EnvironmentConfig:
     def is_production(self) -> bool:
         return self.name == "production"
     data: DataConfig
+    delivery: DeliveryConfig
 
     def resource_name(self, component: str) -> str:
         """`hexproperty-<env>-<component>`: the name of most resources."""
@@ -213,3 +214,19 @@ class DataNames:
     def custom_role_id(resource_name: str) -> str:
         """Custom role ids allow letters, digits, `_` and `.`, no hyphens."""
         return resource_name.replace("-", "_")
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Who may deploy: the trusted GitHub repository and this environment's deploy branches."""
+
+    repository: str
+    deploy_branches: tuple[str, ...]
+
+    @property
+    def exact_branches(self) -> tuple[str, ...]:
+        """Deploy branches named exactly (`main`)."""
+        return tuple(b for b in self.deploy_branches if not b.endswith("/*"))
+
+    @property
+    def branch_families(self) -> tuple[str, ...]:
+        """Prefixes of the `<prefix>/*` deploy branches (`release/*` gives `release`)."""
+        return tuple(b[: -len("/*")] for b in self.deploy_branches if b.endswith("/*"))

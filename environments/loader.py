@@ -37,6 +37,7 @@ from environments.config import (
     BackupConfig,
     ConnectorConfig,
     DataConfig,
+    DeliveryConfig,
     DataNames,
     EnvironmentConfig,
     ImagesConfig,
@@ -74,6 +75,8 @@ NAME_RULES = {
     "bucket name": (re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$"), 3, 63),
     "Memorystore instance id": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), 1, 40),
     "custom role id": (re.compile(r"^[a-zA-Z0-9_.]{3,64}$"), 3, 64),
+    # The `gcp-` prefix is reserved by Google.
+    "workload identity pool id": (re.compile(r"^(?!gcp-)[a-z0-9][a-z0-9-]{2,30}[a-z0-9]$"), 4, 32),
 }
 
 
@@ -128,6 +131,7 @@ def load_all(directory: Path = ENVIRONMENTS_DIR, names: Iterable[str] | None = N
             configs.append(load_environment(path, schema))
         except ConfigError as error:
             problems.extend(error.problems)
+    problems.extend(_shared_deploy_branches(configs))
     if problems:
         raise ConfigError(problems)
     return configs
@@ -367,6 +371,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _min_max(shown, data, "network.connector")
     yield from _application_problems(shown, data, name)
     yield from _data_problems(shown, data["data"], name)
+    yield from _delivery_problems(shown, data)
     yield from _name_problems(shown, data, name)
 
 
@@ -500,6 +505,25 @@ def _traffic(shown: str, path: str, splits: list, data_name: str) -> Iterator[Pr
 def _function_memory_mb(memory: str) -> float:
     number, unit = re.match(r"^(\d+)(M|Mi|G|Gi)$", memory).groups()
     return int(number) * {"M": 1 / 1.048576, "Mi": 1, "G": 1000 / 1.048576, "Gi": 1024}[unit]
+
+
+def _delivery_problems(shown: str, data: dict) -> Iterator[Problem]:
+    for index, branch in enumerate(data["delivery"]["deploy_branches"]):
+        if branch.startswith("refs/"):
+            yield Problem(shown, f"delivery.deploy_branches[{index}]", f"{branch!r} is a full ref, not a branch name",
+                          f"write {branch.split('/', 2)[-1]!r}: the stack matches refs/heads/ itself")
+
+
+def _shared_deploy_branches(configs: list[EnvironmentConfig]) -> Iterator[Problem]:
+    """A push to one branch deploys one environment: two files claiming a branch is a mistake."""
+    owner: dict[str, EnvironmentConfig] = {}
+    for config in configs:
+        for branch in config.delivery.deploy_branches:
+            if branch in owner:
+                yield Problem(config.source, "delivery.deploy_branches",
+                              f"{branch!r} already deploys {owner[branch].name} ({owner[branch].source})",
+                              "give each deploy branch to one environment")
+            owner.setdefault(branch, config)
 
 
 def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
@@ -636,6 +660,9 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_PUSH_ACCOUNT}", "service account id"
         yield ("data.postgres.auto_pause", DataNames.custom_role_id(f"{APP}-{name}-{DataNames.PAUSE_ACCOUNT}"),
                "custom role id")
+    yield "(file name)", f"hp-{name}-github", "workload identity pool id"
+    yield "(file name)", f"hp-{name}-deployer", "service account id"
+    yield "(file name)", f"hp-{name}-planner", "service account id"
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
@@ -674,6 +701,10 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             for service_name, _, merged in _run_services(data) if service_name != "frontend"
         ),
         data=_build_data(data["data"]),
+        delivery=DeliveryConfig(
+            repository=data["delivery"]["repository"],
+            deploy_branches=tuple(data["delivery"]["deploy_branches"]),
+        ),
     )
 
 

@@ -84,6 +84,9 @@ CASES = [
     ("traffic-duplicate-tag", mutate(_set("frontend.traffic", [{"percent": 100, "tag": "blue"}, {"percent": 0, "revision": "hexproperty-staging-frontend-green", "tag": "blue"}])), "frontend.traffic", ["tag 'blue' is used twice"]),
     ("traffic-foreign-revision", mutate(_set("frontend.traffic", [{"percent": 100, "revision": "hexproperty-staging-search-00001"}])), "frontend.traffic[0].revision", ["not a revision of hexproperty-staging-frontend"]),
     ("override-unknown-key", mutate(_set("microservices.services.search", {"memroy": "1Gi"})), "microservices.services.search.memroy", ["unknown key", "did you mean 'memory'"]),
+    ("no-repository", mutate(_delete("delivery.repository")), "delivery.repository", ["required key is missing"]),
+    ("full-ref-branch", mutate(_set("delivery.deploy_branches", ["refs/heads/staging"])), "delivery.deploy_branches[0]", ["full ref", "write 'staging'"]),
+    ("bad-branch-pattern", mutate(_set("delivery.deploy_branches", ["release/*/x"])), "delivery.deploy_branches[0]", ["not in the expected form", "<prefix>/*"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
     # the data tier
     ("data-unknown-key", mutate(_set("data.postgres.tierr", "db-g1-small")), "data.postgres.tierr", ["unknown key", "did you mean 'tier'"]),
@@ -179,3 +182,16 @@ def test_unknown_environment_name_on_the_command_line(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "no such environment file" in run.stderr and "production, staging" in run.stderr
+
+
+def test_a_deploy_branch_belongs_to_one_environment(tmp_path):
+    envdir = tmp_path / "environments"
+    envdir.mkdir()
+    for name in ("staging", "production"):
+        data = yaml.safe_load((ROOT / "environments" / f"{name}.yaml").read_text())
+        data["delivery"]["deploy_branches"] = ["main"]
+        (envdir / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(tmp_path / "out")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "environments/staging.yaml: delivery.deploy_branches: 'main' already deploys production" in run.stderr

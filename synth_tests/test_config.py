@@ -152,3 +152,8 @@ def test_every_schema_key_is_described():
                 assert sub["items"].get("description"), f"{path}.{key}[]"
 
     walk(load_schema(), "")
+def test_delivery_branches_per_environment(configs):
+    staging, production = configs["staging"].delivery, configs["production"].delivery
+    assert staging.repository == production.repository
+    assert (staging.exact_branches, staging.branch_families) == (("staging",), ("release",))
+    assert (production.exact_branches, production.branch_families) == (("main",), ())

@@ -1,0 +1,22 @@
+"""The README's architecture diagram is generated from the synthesized stack and kept current."""
+
+from pathlib import Path
+
+from tools.diagram import BEGIN, END, STACK, current_block, render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_diagram_matches_the_synthesized_stack(stacks):
+    readme = (ROOT / "README.md").read_text()
+    assert current_block(readme) == render(stacks[STACK]), "stale: run `make diagram`"
+
+
+def test_diagram_draws_tiers_resources_and_references(stacks):
+    block = render(stacks[STACK])
+    assert block.startswith(BEGIN + "\n```mermaid\nflowchart LR") and block.endswith("```\n" + END)
+    assert '  subgraph network["network"]' in block and '  subgraph delivery["delivery"]' in block
+    assert '    network__vpc["vpc<br/><small>compute_network</small>"]' in block
+    assert "  network__run_subnet --> network__vpc" in block
+    assert "  delivery__github_provider --> delivery__github_pool" in block
+    assert "--> apis__" not in block, "arrows to enabled APIs are left out"
