@@ -84,6 +84,14 @@ CASES = [
     ("traffic-foreign-revision", mutate(_set("frontend.traffic", [{"percent": 100, "revision": "hexproperty-staging-search-00001"}])), "frontend.traffic[0].revision", ["not a revision of hexproperty-staging-frontend"]),
     ("override-unknown-key", mutate(_set("microservices.services.search", {"memroy": "1Gi"})), "microservices.services.search.memroy", ["unknown key", "did you mean 'memory'"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
+    ("broker-replicas", mutate(_set("events.cloud_run.max_instances", 3)), "events.cloud_run.max_instances", ["3 is above the maximum 1", "Identical replicas", "no file locking"]),
+    ("unknown-events-backend", mutate(_set("events.backend", "kafka-on-vm")), "events.backend", ["not an allowed value", "cloud-run, managed"]),
+    ("unknown-producer", mutate(_set("events.producers", ["api", "serach"])), "events.producers[1]", ["'serach' is not a runtime", "did you mean 'search'"]),
+    ("unpinned-broker-image", mutate(_set("events.cloud_run.broker_image", "apache/kafka")), "events.cloud_run.broker_image", ["not in the expected form", "pinned tag"]),
+    ("latest-proxy-image", mutate(_set("events.cloud_run.proxy_image", "confluentinc/cp-kafka-rest:latest")), "events.cloud_run.proxy_image", [":latest", "pin a version"]),
+    ("kafka-cluster-too-small", mutate(_set("events.managed", {"vcpu": 2, "memory_gib": 4})), "events.managed.vcpu", ["2 is below the minimum 3"]),
+    ("kafka-memory-per-vcpu", mutate(_set("events.managed", {"vcpu": 3, "memory_gib": 30})), "events.managed.memory_gib", ["outside Managed Kafka's 1-8 GiB per vCPU", "3-24"]),
+    ("microservice-named-kafka", mutate(_set("microservices.services.kafka", {})), "microservices.services.kafka", ["events tier"]),
 ]
 
 
