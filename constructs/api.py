@@ -34,7 +34,7 @@ class Api(Construct):
     """`url`, `identity` and `grant_invoker` for consumers; `secrets[ENV]` for each secret."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
-                 callee_urls: Mapping[str, str]):
+                 callee_urls: Mapping[str, str], env: Mapping[str, str] | None = None):
         super().__init__(scope, id_)
         api = config.api
         self._config = config
@@ -106,7 +106,7 @@ class Api(Construct):
                 # egress, so calls to internal services count as internal and Cloud NAT does the rest.
                 vpc_connector=network.connector_id,
                 vpc_connector_egress_settings="ALL_TRAFFIC",
-                environment_variables={**api.env, **callee_urls} or None,
+                environment_variables={**api.env, **(env or {}), **callee_urls} or None,
                 secret_environment_variables=[
                     fn.Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
                         key=variable, project_id=config.project_id, secret=secret.secret_id, version="latest")

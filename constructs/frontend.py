@@ -19,11 +19,12 @@ TIER = "frontend"
 class Frontend(CloudRunService):
     """Reachable by anyone; it calls the API and services with its own identity.
 
-    `callee_urls` carries the URL of every runtime it calls (`API_URL`, `SEARCH_URL`, ...).
+    `callee_urls` carries the URL of every runtime it calls (`API_URL`, `SEARCH_URL`, ...);
+    `env` what other tiers hand it (for example the Kafka address).
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
-                 callee_urls: Mapping[str, str]):
+                 callee_urls: Mapping[str, str], env: Mapping[str, str] | None = None):
         super().__init__(
             scope,
             id_,
@@ -34,5 +35,5 @@ class Frontend(CloudRunService):
             public=True,
             network=network,
             apis=apis,
-            env=callee_urls,
+            env={**(env or {}), **callee_urls},
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphlib import TopologicalSorter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from constructs import Construct
 
@@ -21,7 +21,9 @@ class Microservices(Construct):
     """`services[name]` is each service's CloudRunService. Reachable only from inside the VPC
     (internal ingress), and only by callers granted roles/run.invoker."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis"):
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
+                 env: Mapping[str, Mapping[str, str]] | None = None):
+        """`env[name]`: variables other tiers hand service `name` (for example the Kafka address)."""
         super().__init__(scope, id_)
         settings = {service.name: service for service in config.microservices}
         self.services: dict[str, CloudRunService] = {}
@@ -38,7 +40,8 @@ class Microservices(Construct):
                 ingress="INGRESS_TRAFFIC_INTERNAL_ONLY",
                 network=network,
                 apis=apis,
-                env={url_variable(callee): self.services[callee].url for callee in service.calls},
+                env={**(env or {}).get(name, {}),
+                     **{url_variable(callee): self.services[callee].url for callee in service.calls}},
             )
         for name, service in settings.items():
             for callee in service.calls:

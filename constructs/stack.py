@@ -7,6 +7,7 @@ from constructs import Construct
 
 from constructs.api import Api
 from constructs.cloud_run import url_variable
+from constructs.events import Events
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
 from constructs.microservices import Microservices
@@ -56,19 +57,32 @@ class HexPropertyStack(TerraformStack):
         self.network = Network(self, "network", config=config, apis=self.apis)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
 
+        # Events before the runtimes: environment variables are fixed when a service is built,
+        # so producers and consumers are built with the Kafka address, as callers with URLs.
+        self.events = Events(self, "events", config=config, network=self.network, apis=self.apis)
+        events = self.events
+
         # Callees before callers: each caller is built with the URLs of what it calls.
-        self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis)
+        self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis,
+                                           env={s.name: events.env_for(s.name) for s in config.microservices})
         services = self.microservices.services
         self.api = Api(self, "api", config=config, network=self.network, apis=self.apis,
-                       callee_urls={url_variable(c): services[c].url for c in config.api.calls})
+                       callee_urls={url_variable(c): services[c].url for c in config.api.calls},
+                       env=events.env_for("api"))
         callees = {"api": self.api, **services}
         self.frontend = Frontend(self, "frontend", config=config, network=self.network, apis=self.apis,
-                                 callee_urls={url_variable(c): callees[c].url for c in config.frontend.calls})
+                                 callee_urls={url_variable(c): callees[c].url for c in config.frontend.calls},
+                                 env=events.env_for("frontend"))
         for callee in config.api.calls:
             callees[callee].grant_invoker(self.api.identity)
         for callee in config.frontend.calls:
             callees[callee].grant_invoker(self.frontend.identity)
+        identities = {"frontend": self.frontend.identity, "api": self.api.identity,
+                      **{name: service.identity for name, service in services.items()}}
+        for client in config.events.clients:
+            events.grant_client(identities[client])
 
         TerraformOutput(self, "frontend-url", value=self.frontend.url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
+        TerraformOutput(self, "kafka-address", value=self.events.address)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from synth_tests.helpers import (
+    address_of,
     address_of_attr,
     member_of,
     only,
@@ -40,8 +41,8 @@ def test_private_egress_through_the_connector_with_its_own_identity(stacks, conf
 def test_placeholder_source_is_uploaded_to_a_private_bucket(stacks, env):
     stack = stacks[env]
     function = only(stack, "google_cloudfunctions2_function")
-    bucket_address = only_address(stack, "google_storage_bucket")
-    bucket = only(stack, "google_storage_bucket")
+    bucket_address = address_of(stack, "google_storage_bucket", f"hexproperty-{env}-function-sources")
+    bucket = resources(stack, "google_storage_bucket")[bucket_address]
     obj = only(stack, "google_storage_bucket_object")
     source = function["build_config"]["source"]["storage_source"]
     assert source["bucket"] == ref("google_storage_bucket", bucket_address, "name")

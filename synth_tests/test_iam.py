@@ -29,9 +29,12 @@ def test_no_service_account_keys(stacks, env):
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
+    """Besides telemetry, only Managed Kafka clients get one declared project role (provider 6.50
+    has no IAM resource on a cluster)."""
     stack, config = stacks[env], configs[env]
     runtimes = ["frontend", "api"] + [s.name for s in config.microservices]
     project_roles = resources(stack, "google_project_iam_member").values()
     for runtime in runtimes:
         member = member_of(stack, f"hp-{env}-{runtime}")
-        assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(TELEMETRY_ROLES), runtime
+        kafka = ["roles/managedkafka.client"] if config.events.backend == "managed" and runtime in config.events.clients else []
+        assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted([*TELEMETRY_ROLES, *kafka]), runtime
