@@ -12,6 +12,7 @@ failed run leaves the previous `cdktf.out` byte-identical.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -34,8 +35,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def synthesize(configs: list, outdir: Path) -> None:
-    """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
+def synthesize(configs: list, outdir: Path) -> list[str]:
+    """Build every stack into a sibling temporary folder, then swap it into `outdir`.
+
+    Returns the warnings constructs attached (cdktf annotations): `cdktf synth` prints them
+    from the manifest, a direct run would not."""
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
     from constructs.stack import HexPropertyStack
@@ -48,9 +52,17 @@ def synthesize(configs: list, outdir: Path) -> None:
         for config in configs:
             HexPropertyStack(app, config)
         app.synth()
+        warnings = _warnings(staging / "manifest.json")
         _replace(outdir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return warnings
+
+
+def _warnings(manifest: Path) -> list[str]:
+    stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
+    return [f"warning: {note['constructPath']}: {note['message']}"
+            for stack in stacks.values() for note in stack.get("annotations", []) if note["level"] == "@cdktf/warn"]
 
 
 def _replace(outdir: Path, new: Path) -> None:
@@ -72,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synthesis stopped: {len(error.problems)} problem(s); {args.outdir} left untouched",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    synthesize(configs, args.outdir)
+    for warning in synthesize(configs, args.outdir):
+        print(warning, file=sys.stderr)
     names = ", ".join(c.name for c in configs)
     print(f"synthesized {names} into {args.outdir}", file=sys.stderr)
     return 0
