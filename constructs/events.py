@@ -74,6 +74,7 @@ class Events(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis"):
         super().__init__(scope, id_)
         self._config = config
+        self._apis = apis
         events = config.events
         if events.backend == "cloud-run":
             self._service = _broker_service(self, config, network, apis)
@@ -85,8 +86,9 @@ class Events(Construct):
                     "or durable appends. Use events.backend: managed (docs/decisions/kafka.md).")
         else:
             self._cluster = _managed_cluster(self, config, network, apis)
-            # Provider 6.50 exports no bootstrap address: this is the DNS name Managed Kafka
-            # registers in the VPC for a cluster (the reference also orders runtimes after it).
+            # Provider 6.50 exports no bootstrap address: this is the DNS name Managed Kafka registers
+            # in the VPC (Google calls it the legacy format; docs/decisions/kafka.md says how to
+            # confirm it). The reference to the cluster also orders the runtimes after it.
             self._env = {BOOTSTRAP_VARIABLE: f"bootstrap.{self._cluster.cluster_id}.{config.region}"
                                              f".managedkafka.{config.project_id}.cloud.goog:9092"}
 
@@ -112,6 +114,7 @@ class Events(Construct):
             project_iam_member.ProjectIamMember(
                 self, f"client-{client.runtime}", project=self._config.project_id,
                 role="roles/managedkafka.client", member=client.member,
+                depends_on=[self._apis.enable("cloudresourcemanager.googleapis.com")],
             )
 
 

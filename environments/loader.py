@@ -433,7 +433,7 @@ def _events_problems(shown: str, data: dict) -> Iterator[Problem]:
                           "pin a version tag or an @sha256 digest")
     for container in ("proxy", "broker"):
         yield from _memory_for_cpu(shown, "events.cloud_run", kafka[f"{container}_memory"], kafka[f"{container}_cpu"],
-                                   key=f"{container}_memory")
+                                   key=f"{container}_memory", cpu_key=f"{container}_cpu")
 
     managed = events["managed"]
     # Managed Kafka accepts 1 to 8 GiB per vCPU (managed-service-for-apache-kafka/docs/plan-cluster-size).
@@ -478,7 +478,8 @@ def _call_cycle(services: dict) -> list[str] | None:
     return None
 
 
-def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int, key: str = "memory") -> Iterator[Problem]:
+def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int, key: str = "memory",
+                    cpu_key: str = "cpu") -> Iterator[Problem]:
     mebibytes = int(memory[:-2]) * (1024 if memory.endswith("Gi") else 1)
     if not 128 <= mebibytes <= 32 * 1024:
         yield Problem(shown, f"{path}.{key}", f"{memory} is outside Cloud Run's 128Mi-32Gi", "use for example 512Mi or 1Gi")
@@ -486,8 +487,8 @@ def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int, key: str = "me
     # Cloud Run's minimum CPU per memory size (cloud.google.com/run/docs/configuring/services/memory-limits).
     for above_gib, needs in ((24, 8), (16, 6), (8, 4), (4, 2)):
         if mebibytes > above_gib * 1024 and cpu < needs:
-            yield Problem(shown, f"{path}.{key}", f"{memory} needs at least {needs} CPU on Cloud Run; cpu is {cpu}",
-                          f"set cpu to {needs} or more, or lower memory to {above_gib}Gi")
+            yield Problem(shown, f"{path}.{key}", f"{memory} needs at least {needs} CPU on Cloud Run; {cpu_key} is {cpu}",
+                          f"set {cpu_key} to {needs} or more, or lower {key} to {above_gib}Gi")
             return
 
 

@@ -91,6 +91,7 @@ CASES = [
     ("latest-proxy-image", mutate(_set("events.cloud_run.proxy_image", "confluentinc/cp-kafka-rest:latest")), "events.cloud_run.proxy_image", [":latest", "pin a version"]),
     ("kafka-cluster-too-small", mutate(_set("events.managed", {"vcpu": 2, "memory_gib": 4})), "events.managed.vcpu", ["2 is below the minimum 3"]),
     ("kafka-memory-per-vcpu", mutate(_set("events.managed", {"vcpu": 3, "memory_gib": 30})), "events.managed.memory_gib", ["outside Managed Kafka's 1-8 GiB per vCPU", "3-24"]),
+    ("broker-memory-needs-cpu", mutate(lambda d: d["events"]["cloud_run"].update(broker_memory="6Gi", broker_cpu=1)), "events.cloud_run.broker_memory", ["needs at least 2 CPU", "broker_cpu is 1", "set broker_cpu to 2"]),
     ("microservice-named-kafka", mutate(_set("microservices.services.kafka", {})), "microservices.services.kafka", ["events tier"]),
 ]
 
