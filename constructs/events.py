@@ -162,7 +162,10 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
         "KAFKA_LOG_DIRS": LOG_DIR,
+        # Only the declared topics exist: a typo'd name fails instead of appearing with defaults.
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+        # One node, so internal topics have one replica; one offsets partition instead of 50,
+        # since every partition is a set of files (and requests) on Cloud Storage.
         "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
         "KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS": "1",
         "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
