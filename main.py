@@ -87,8 +87,16 @@ def _synth_with_policies(app, stacks: list, staging: Path) -> None:
     for stack in stacks:
         report = staging / "stacks" / stack.config.name / REPORT_NAME
         report.write_text(json.dumps(stack.policies.report(stack), indent=2, sort_keys=True) + "\n")
-        for warning in stack.policies.failures(level="warning"):
-            print(f"warning: {warning.rule} {warning.address}: {warning.detail}", file=sys.stderr)
+    # `cdktf synth` prints construct warnings (policy warnings among them) from the manifest;
+    # a direct run would not, so print them here.
+    for warning in _warnings(staging / "manifest.json"):
+        print(warning, file=sys.stderr)
+
+
+def _warnings(manifest: Path) -> list[str]:
+    stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
+    return [f"warning: {note['constructPath']}: {note['message']}"
+            for stack in stacks.values() for note in stack.get("annotations", []) if note["level"] == "@cdktf/warn"]
 
 
 def _replace(outdir: Path, new: Path) -> None:

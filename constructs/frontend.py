@@ -19,7 +19,8 @@ TIER = "frontend"
 class Frontend(CloudRunService):
     """Reachable by anyone; it calls the API and services with its own identity.
 
-    `callee_urls` carries the URL of every runtime it calls (`API_URL`, `SEARCH_URL`, ...).
+    `callee_urls` carries the URL of every runtime it calls (`API_URL`, `SEARCH_URL`, ...);
+    `env` what other tiers hand it (for example the Kafka address).
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",

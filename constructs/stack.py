@@ -11,6 +11,7 @@ from constructs.api import Api
 from constructs.cloud_run import RuntimeWiring, url_variable
 from constructs.data import Data
 from constructs.delivery import Delivery
+from constructs.events import Events
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
 from constructs.microservices import Microservices
@@ -62,8 +63,11 @@ class HexPropertyStack(TerraformStack):
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
+        # Data and events before the runtimes: environment variables are fixed when a service is
+        # built, so clients are built knowing where the database, the cache and Kafka are.
         self.data = Data(self, "data", config=config, apis=self.apis, network=self.network)
-        wiring = self._data_wiring()
+        self.events = Events(self, "events", config=config, network=self.network, apis=self.apis)
+        wiring = self._wiring()
 
         # Callees before callers: each caller is built with the URLs of what it calls.
         self.microservices = Microservices(self, "microservices", config=config, network=self.network, apis=self.apis,
@@ -79,16 +83,20 @@ class HexPropertyStack(TerraformStack):
             callees[callee].grant_invoker(self.api.identity)
         for callee in config.frontend.calls:
             callees[callee].grant_invoker(self.frontend.identity)
-        self._grant_data(runtimes={"frontend": self.frontend, **callees})
+        runtimes = {"frontend": self.frontend, **callees}
+        self._grant_data(runtimes)
+        for client in config.events.clients:
+            self.events.grant_client(runtimes[client].identity)
 
         TerraformOutput(self, "frontend-url", value=self.frontend.url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
+        TerraformOutput(self, "kafka-address", value=self.events.address)
         # Last: the deployer's roles follow every API the tiers above enabled.
         self.delivery = Delivery(self, "delivery", config=config, apis=self.apis)
 
-    def _data_wiring(self) -> dict[str, RuntimeWiring]:
-        """Where each client of the database and the cache finds them (never a secret value)."""
+    def _wiring(self) -> dict[str, RuntimeWiring]:
+        """Where each runtime finds the database, the cache and Kafka (never a secret value)."""
         postgres, redis, data = self.data.postgres, self.data.redis, self.config.data
         wiring: dict[str, RuntimeWiring] = defaultdict(RuntimeWiring)
         for client in data.postgres.clients:
@@ -100,6 +108,8 @@ class HexPropertyStack(TerraformStack):
         for client in data.redis.clients:
             wiring[client].env.update(REDIS_HOST=redis.instance.host, REDIS_PORT=Token.as_string(redis.instance.port))
             wiring[client].secret_env["REDIS_AUTH"] = redis.auth_secret.secret_id
+        for client in self.config.events.clients:
+            wiring[client].env.update(self.events.env_for(client))
         return wiring
 
     def _grant_data(self, runtimes: dict) -> None:

@@ -97,12 +97,13 @@ class EnvironmentConfig:
     frontend: RunServiceConfig
     api: ApiConfig
     microservices: tuple[RunServiceConfig, ...]
+    data: DataConfig
+    events: EventsConfig
+    delivery: DeliveryConfig
 
     @property
     def is_production(self) -> bool:
         return self.name == "production"
-    data: DataConfig
-    delivery: DeliveryConfig
 
     def resource_name(self, component: str) -> str:
         """`hexproperty-<env>-<component>`: the name of most resources."""
@@ -230,3 +231,47 @@ class DeliveryConfig:
     def branch_families(self) -> tuple[str, ...]:
         """Prefixes of the `<prefix>/*` deploy branches (`release/*` gives `release`)."""
         return tuple(b[: -len("/*")] for b in self.deploy_branches if b.endswith("/*"))
+@dataclass(frozen=True)
+class TopicConfig:
+    name: str
+    partitions: int
+    retention_hours: int
+
+
+@dataclass(frozen=True)
+class KafkaOnCloudRunConfig:
+    """The seed's design: one Cloud Run instance, a REST proxy in front of a KRaft broker.
+    There is no max_instances: a broker is always exactly one instance (the loader refuses more)."""
+
+    proxy_image: str
+    broker_image: str
+    min_instances: int
+    proxy_cpu: int
+    proxy_memory: str
+    broker_cpu: int
+    broker_memory: str
+    noncurrent_versions_kept: int
+    noncurrent_days: int
+
+
+@dataclass(frozen=True)
+class ManagedKafkaConfig:
+    vcpu: int
+    memory_gib: int
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    """The events tier; `backend` is `cloud-run` or `managed`."""
+
+    backend: str
+    topics: tuple[TopicConfig, ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    cloud_run: KafkaOnCloudRunConfig
+    managed: ManagedKafkaConfig
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        """Every runtime that produces or consumes, once each, sorted."""
+        return tuple(sorted({*self.producers, *self.consumers}))

@@ -40,13 +40,17 @@ from environments.config import (
     DeliveryConfig,
     DataNames,
     EnvironmentConfig,
+    EventsConfig,
     ImagesConfig,
     MaintenanceWindow,
+    KafkaOnCloudRunConfig,
+    ManagedKafkaConfig,
     NetworkConfig,
     PostgresConfig,
     RedisConfig,
     ReplicaConfig,
     RunServiceConfig,
+    TopicConfig,
     TrafficSplit,
 )
 from environments.regions import REGIONS
@@ -56,6 +60,7 @@ SCHEMA_PATH = ENVIRONMENTS_DIR / "environment.schema.json"
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 MAX_FILE_BYTES = 1_000_000
 RUNTIMES = ("frontend", "api")  # besides the microservices named in the file
+EVENTS_COMPONENT = "kafka"  # the events tier's names: its service, service account, bucket, cluster
 
 # Cloud Functions runtimes Google no longer deploys (docs: functions/docs/runtime-support).
 DECOMMISSIONED_RUNTIMES = {
@@ -372,6 +377,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _application_problems(shown, data, name)
     yield from _data_problems(shown, data["data"], name)
     yield from _delivery_problems(shown, data)
+    yield from _events_problems(shown, data)
     yield from _name_problems(shown, data, name)
 
 
@@ -436,6 +442,36 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
                           "pin a version tag or an @sha256 digest")
 
 
+def _events_problems(shown: str, data: dict) -> Iterator[Problem]:
+    events = data["events"]
+    services = set(data["microservices"]["services"])
+    if EVENTS_COMPONENT in services:
+        yield Problem(shown, f"microservices.services.{EVENTS_COMPONENT}", f"{EVENTS_COMPONENT!r} names the events tier's "
+                      "service, service account and cluster", "give the microservice another name")
+    runtimes = sorted(set(RUNTIMES) | services)
+    for role in ("producers", "consumers"):
+        for index, runtime in enumerate(events[role]):
+            if runtime not in runtimes:
+                close = difflib.get_close_matches(runtime, runtimes, n=1)
+                fix = (f"did you mean {close[0]!r}? " if close else "") + f"runtimes are: {', '.join(runtimes)}"
+                yield Problem(shown, f"events.{role}[{index}]", f"{runtime!r} is not a runtime in this file", fix)
+
+    kafka = events["cloud_run"]
+    for key in ("proxy_image", "broker_image"):
+        if kafka[key].endswith(":latest"):
+            yield Problem(shown, f"events.cloud_run.{key}", f"{kafka[key]!r} is :latest, which moves under a running broker",
+                          "pin a version tag or an @sha256 digest")
+    for container in ("proxy", "broker"):
+        yield from _memory_for_cpu(shown, "events.cloud_run", kafka[f"{container}_memory"], kafka[f"{container}_cpu"],
+                                   key=f"{container}_memory", cpu_key=f"{container}_cpu")
+
+    managed = events["managed"]
+    # Managed Kafka accepts 1 to 8 GiB per vCPU (managed-service-for-apache-kafka/docs/plan-cluster-size).
+    if not managed["vcpu"] <= managed["memory_gib"] <= 8 * managed["vcpu"]:
+        yield Problem(shown, "events.managed.memory_gib", f"{managed['memory_gib']} GiB for {managed['vcpu']} vCPU is outside "
+                      "Managed Kafka's 1-8 GiB per vCPU", f"use {managed['vcpu']}-{8 * managed['vcpu']} GiB")
+
+
 def _calls(shown: str, path: str, calls: list, caller: str, callable_: set) -> Iterator[Problem]:
     for index, callee in enumerate(calls):
         if callee == caller:
@@ -472,16 +508,17 @@ def _call_cycle(services: dict) -> list[str] | None:
     return None
 
 
-def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int) -> Iterator[Problem]:
+def _memory_for_cpu(shown: str, path: str, memory: str, cpu: int, key: str = "memory",
+                    cpu_key: str = "cpu") -> Iterator[Problem]:
     mebibytes = int(memory[:-2]) * (1024 if memory.endswith("Gi") else 1)
     if not 128 <= mebibytes <= 32 * 1024:
-        yield Problem(shown, f"{path}.memory", f"{memory} is outside Cloud Run's 128Mi-32Gi", "use for example 512Mi or 1Gi")
+        yield Problem(shown, f"{path}.{key}", f"{memory} is outside Cloud Run's 128Mi-32Gi", "use for example 512Mi or 1Gi")
         return
     # Cloud Run's minimum CPU per memory size (cloud.google.com/run/docs/configuring/services/memory-limits).
     for above_gib, needs in ((24, 8), (16, 6), (8, 4), (4, 2)):
         if mebibytes > above_gib * 1024 and cpu < needs:
-            yield Problem(shown, f"{path}.memory", f"{memory} needs at least {needs} CPU on Cloud Run; cpu is {cpu}",
-                          f"set cpu to {needs} or more, or lower memory to {above_gib}Gi")
+            yield Problem(shown, f"{path}.{key}", f"{memory} needs at least {needs} CPU on Cloud Run; {cpu_key} is {cpu}",
+                          f"set {cpu_key} to {needs} or more, or lower {key} to {above_gib}Gi")
             return
 
 
@@ -663,6 +700,12 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     yield "(file name)", f"hp-{name}-github", "workload identity pool id"
     yield "(file name)", f"hp-{name}-deployer", "service account id"
     yield "(file name)", f"hp-{name}-planner", "service account id"
+    if data["events"]["backend"] == "cloud-run":
+        yield "events", f"hp-{name}-{EVENTS_COMPONENT}", "service account id"
+        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}", "Cloud Run service name"
+        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}-log", "bucket name"
+    else:
+        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}", "resource name"
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
@@ -701,6 +744,7 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             for service_name, _, merged in _run_services(data) if service_name != "frontend"
         ),
         data=_build_data(data["data"]),
+        events=_events(data["events"]),
         delivery=DeliveryConfig(
             repository=data["delivery"]["repository"],
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
@@ -738,6 +782,19 @@ def _build_data(data: dict) -> DataConfig:
             maintenance=MaintenanceWindow(**redis["maintenance"]),
             clients=tuple(redis["clients"]),
         ),
+    )
+
+
+def _events(settings: dict) -> EventsConfig:
+    # max_instances is not carried: the schema admits only 1 and the broker is always one instance.
+    kafka = {key: value for key, value in settings["cloud_run"].items() if key != "max_instances"}
+    return EventsConfig(
+        backend=settings["backend"],
+        topics=tuple(TopicConfig(name=name, **topic) for name, topic in sorted(settings["topics"].items())),
+        producers=tuple(settings["producers"]),
+        consumers=tuple(settings["consumers"]),
+        cloud_run=KafkaOnCloudRunConfig(**kafka),
+        managed=ManagedKafkaConfig(**settings["managed"]),
     )
 
 

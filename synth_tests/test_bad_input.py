@@ -102,6 +102,16 @@ CASES = [
     ("bad-time-zone", mutate(_set("data.postgres.auto_pause.time_zone", "Europe/Brusels")), "data.postgres.auto_pause.time_zone", ["not an IANA time zone", "Europe/Brussels"]),
     ("pause-with-replica", mutate(_set("data.postgres.replica", {"tier": "db-g1-small"})), "data.postgres.auto_pause", ["cannot stop a primary"]),
     ("bad-cron", mutate(_set("data.postgres.auto_pause.wake_schedule", "weekdays at 7")), "data.postgres.auto_pause.wake_schedule", ["not in the expected form", "cron"]),
+    # the events tier
+    ("broker-replicas", mutate(_set("events.cloud_run.max_instances", 3)), "events.cloud_run.max_instances", ["3 is above the maximum 1", "Identical replicas", "no file locking"]),
+    ("unknown-events-backend", mutate(_set("events.backend", "kafka-on-vm")), "events.backend", ["not an allowed value", "cloud-run, managed"]),
+    ("unknown-producer", mutate(_set("events.producers", ["api", "serach"])), "events.producers[1]", ["'serach' is not a runtime", "did you mean 'search'"]),
+    ("unpinned-broker-image", mutate(_set("events.cloud_run.broker_image", "apache/kafka")), "events.cloud_run.broker_image", ["not in the expected form", "pinned tag"]),
+    ("latest-proxy-image", mutate(_set("events.cloud_run.proxy_image", "confluentinc/cp-kafka-rest:latest")), "events.cloud_run.proxy_image", [":latest", "pin a version"]),
+    ("kafka-cluster-too-small", mutate(_set("events.managed", {"vcpu": 2, "memory_gib": 4})), "events.managed.vcpu", ["2 is below the minimum 3"]),
+    ("kafka-memory-per-vcpu", mutate(_set("events.managed", {"vcpu": 3, "memory_gib": 30})), "events.managed.memory_gib", ["outside Managed Kafka's 1-8 GiB per vCPU", "3-24"]),
+    ("broker-memory-needs-cpu", mutate(lambda d: d["events"]["cloud_run"].update(broker_memory="6Gi", broker_cpu=1)), "events.cloud_run.broker_memory", ["needs at least 2 CPU", "broker_cpu is 1", "set broker_cpu to 2"]),
+    ("microservice-named-kafka", mutate(_set("microservices.services.kafka", {})), "microservices.services.kafka", ["events tier"]),
 ]
 
 # production's rules: the file is written as production.yaml

@@ -29,11 +29,14 @@ def test_no_service_account_keys(stacks, env):
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
+    """Besides telemetry, only Managed Kafka clients get one declared project role (provider 6.50
+    has no IAM resource on a cluster)."""
     stack, config = stacks[env], configs[env]
     runtimes = ["frontend", "api"] + [s.name for s in config.microservices]
     project_roles = resources(stack, "google_project_iam_member").values()
     database_roles = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]  # declared in data.postgres.clients
     for runtime in runtimes:
         member = member_of(stack, f"hp-{env}-{runtime}")
-        expected = list(TELEMETRY_ROLES) + (database_roles if runtime in config.data.postgres.clients else [])
+        kafka = ["roles/managedkafka.client"] if config.events.backend == "managed" and runtime in config.events.clients else []
+        expected = [*TELEMETRY_ROLES, *kafka] + (database_roles if runtime in config.data.postgres.clients else [])
         assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(expected), runtime

@@ -67,6 +67,9 @@ def _expected_invocations(stack, config):
 
     callers = [("frontend", config.frontend.calls), ("api", config.api.calls)]
     callers += [(s.name, s.calls) for s in config.microservices]
+    # Kafka producers and consumers invoke the events tier's REST proxy (cloud-run backend).
+    if config.events.backend == "cloud-run":
+        callers += [(client, ["kafka"]) for client in config.events.clients]
     return sorted((callee_ref(callee), member_of(stack, f"hp-{config.name}-{caller}"))
                   for caller, calls in callers for callee in calls)
 

@@ -20,6 +20,14 @@ def microservice_templates(stack, env):
     return [s["template"] for s in services]
 
 
+def kafka(stack, env):
+    return run_service(stack, f"hexproperty-{env}-kafka")["template"]
+
+
+def kafka_env(stack, env):
+    return {v["name"]: v["value"] for v in kafka(stack, env)["containers"][1]["env"]}
+
+
 def function(stack, env):
     return api_function(stack)
 
@@ -50,6 +58,11 @@ ROWS = [
     ("Microservices: Concurrency 80", "staging", lambda s, e: {t["max_instance_request_concurrency"] for t in microservice_templates(s, e)}, {80}),
     ("Microservices: Min instances 2", "production", lambda s, e: {t["scaling"]["min_instance_count"] for t in microservice_templates(s, e)}, {2}),
     ("Microservices: Max instances 10", "production", lambda s, e: {t["scaling"]["max_instance_count"] for t in microservice_templates(s, e)}, {10}),
+    ("Kafka: Kafka in Docker on Cloud Run", "staging", lambda s, e: kafka(s, e)["containers"][1]["image"].split(":")[0], "apache/kafka"),
+    ("Kafka: Zookeeper-less mode (KRaft)", "staging", lambda s, e: kafka_env(s, e)["KAFKA_PROCESS_ROLES"], "broker,controller"),
+    ("Kafka: Persistence: Cloud Storage", "staging", lambda s, e: "gcs" in kafka(s, e)["volumes"][0], True),
+    # "Auto-scaling based on load" cannot hold for a broker (docs/decisions/kafka.md): one instance.
+    ("Kafka: Auto-scaling (a broker is one instance)", "staging", lambda s, e: kafka(s, e)["scaling"]["max_instance_count"], 1),
 ]
 
 
