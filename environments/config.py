@@ -97,6 +97,7 @@ class EnvironmentConfig:
     frontend: RunServiceConfig
     api: ApiConfig
     microservices: tuple[RunServiceConfig, ...]
+    load_profile: LoadProfileConfig
 
     @property
     def is_production(self) -> bool:
@@ -118,3 +119,35 @@ class EnvironmentConfig:
     def labels(self, tier: str, service: str) -> dict[str, str]:
         """The full cost-attribution label set of one resource (DESIGN.md section 4)."""
         return {**self.base_labels, "tier": tier, "service": service}
+
+
+@dataclass(frozen=True)
+class RuntimeLoad:
+    """The share of the environment's traffic one runtime serves (cost estimate only)."""
+
+    calls_per_request: float
+    mean_request_seconds: float
+
+
+@dataclass(frozen=True)
+class LoadProfileConfig:
+    """Monthly traffic the cost estimate prices on top of idle (cost/, `make cost`).
+
+    `runtimes` holds the frontend, the API and every microservice of the file, each with the
+    file's values or the default: one call per request at the profile's mean duration.
+    """
+
+    requests_per_month: int
+    mean_request_seconds: float
+    concurrency_fill: float
+    egress_gib_per_month: float
+    nat_gib_per_month: float
+    log_gib_per_month: float
+    image_storage_gib: float
+    bucket_storage_gib: float
+    runtimes: Mapping[str, RuntimeLoad]
+
+    def runtime(self, name: str) -> RuntimeLoad:
+        """The load of runtime `name`; the default for a runtime the file does not define
+        (a stack JSON can hold runtimes built from another revision of the file)."""
+        return self.runtimes.get(name, RuntimeLoad(1.0, self.mean_request_seconds))

@@ -32,8 +32,10 @@ from environments.config import (
     ConnectorConfig,
     EnvironmentConfig,
     ImagesConfig,
+    LoadProfileConfig,
     NetworkConfig,
     RunServiceConfig,
+    RuntimeLoad,
     TrafficSplit,
 )
 from environments.regions import REGIONS
@@ -350,6 +352,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
 
     yield from _min_max(shown, data, "network.connector")
     yield from _application_problems(shown, data, name)
+    yield from _load_profile_problems(shown, data)
     yield from _name_problems(shown, data, name)
 
 
@@ -404,6 +407,19 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
         if name == "production" and ("@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"))):
             yield Problem(shown, f"{path}.image", f"{image!r} is untagged or :latest, which production never deploys",
                           "pin a version tag or an @sha256 digest")
+
+
+def _runtime_names(data: dict) -> list[str]:
+    return [*RUNTIMES, *data["microservices"]["services"]]
+
+
+def _load_profile_problems(shown: str, data: dict) -> Iterator[Problem]:
+    known = _runtime_names(data)
+    for runtime in data["load_profile"]["runtimes"]:
+        if runtime not in known:
+            close = difflib.get_close_matches(runtime, known, n=1)
+            fix = (f"did you mean {close[0]!r}? " if close else "") + f"runtimes here: {', '.join(known)}"
+            yield Problem(shown, f"load_profile.runtimes.{runtime}", f"{runtime!r} is not a runtime of this file", fix)
 
 
 def _calls(shown: str, path: str, calls: list, caller: str, callable_: set) -> Iterator[Problem]:
@@ -536,6 +552,7 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             _run_service(service_name, merged)
             for service_name, _, merged in _run_services(data) if service_name != "frontend"
         ),
+        load_profile=_load_profile(data),
     )
 
 
@@ -554,6 +571,18 @@ def _api(settings: dict) -> ApiConfig:
     values["env"] = MappingProxyType(dict(values["env"]))
     values["calls"] = tuple(values["calls"])
     return ApiConfig(**values)
+
+
+def _load_profile(data: dict) -> LoadProfileConfig:
+    profile = dict(data["load_profile"])
+    listed = profile.pop("runtimes")
+    mean = profile["mean_request_seconds"]
+    runtimes = {}
+    for runtime in _runtime_names(data):
+        load = listed.get(runtime, {"calls_per_request": 1})
+        runtimes[runtime] = RuntimeLoad(float(load["calls_per_request"]), float(load.get("mean_request_seconds", mean)))
+    numbers = {key: value if key == "requests_per_month" else float(value) for key, value in profile.items()}
+    return LoadProfileConfig(runtimes=MappingProxyType(runtimes), **numbers)
 
 
 # --- small helpers ----------------------------------------------------------------
