@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 ENV ?=
 ARGS ?=
 
-.PHONY: help install synth test bench docs plan deploy clean
+.PHONY: help install synth test bench docs plan deploy clean cost cost-readme cost-diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,26 @@ bench: install ## time synth against the floor of loading the jsii assemblies; p
 
 docs: install ## regenerate the environment-file reference in README.md from the schema
 	$(PY) tools/schema_reference.py
+
+# The synthesized stacks the cost targets read, rebuilt (all at once) when a source is newer.
+# No `install` prerequisite: the cost targets never touch .venv or node_modules (on a fresh
+# machine run `make install` or `make synth` first).
+ENVS := $(basename $(notdir $(wildcard environments/*.yaml)))
+STACKS := $(ENVS:%=cdktf.out/stacks/%/cdk.tf.json)
+SOURCES := main.py $(wildcard environments/* constructs/*.py) $(shell find functions -type f)
+SNAPSHOT = synth_tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[$(1)].json
+
+$(STACKS) &: $(SOURCES)
+	$(PY) main.py
+
+cost: $(STACKS) ## estimated monthly cost per environment, idle and under its load profile (make cost ENV=staging ARGS=--json)
+	$(PY) tools/cost.py estimate $(ENV) $(ARGS)
+
+cost-readme: $(STACKS) ## regenerate the cost estimate in README.md (a test fails when it is stale)
+	$(PY) tools/cost.py readme
+
+cost-diff: $(STACKS) ## cost difference per environment from the committed snapshot to a fresh synth (shown beside `make diff`)
+	@$(foreach env,$(ENVS),$(PY) tools/cost.py diff "$(call SNAPSHOT,$(env))" cdktf.out/stacks/$(env)/cdk.tf.json $(ARGS) &&) true
 
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from cost.estimate import CostDiff, Estimate, Line
 from cost.prices import PriceBook
@@ -58,7 +58,8 @@ def _money(value: float | None) -> float | None:
 def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) -> dict:
     return {
         "env": estimate.env,
-        "load_profile": {**asdict(profile), "runtimes": {k: asdict(v) for k, v in profile.runtimes.items()}},
+        "load_profile": {**{f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "runtimes"},
+                         "runtimes": {name: asdict(load) for name, load in profile.runtimes.items()}},
         "total": {"idle": _money(estimate.idle), "load": _money(estimate.load)},
         "tiers": {tier: {"idle": _money(i), "load": _money(l)} for tier, (i, l) in estimate.tiers().items()},
         "lines": [{"ref": line.ref, "name": line.name, "tier": line.tier, "idle": _money(line.idle),
