@@ -43,7 +43,8 @@ docs: install ## regenerate the environment-file reference in README.md from the
 # machine run `make install` or `make synth` first).
 ENVS := $(basename $(notdir $(wildcard environments/*.yaml)))
 STACKS := $(ENVS:%=cdktf.out/stacks/%/cdk.tf.json)
-SOURCES := main.py $(wildcard environments/* constructs/*.py) $(shell find functions -type f)
+SOURCES := main.py $(wildcard environments/*.py environments/*.yaml environments/*.json constructs/*.py) \
+	$(shell find functions -type f)
 SNAPSHOT = synth_tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[$(1)].json
 
 $(STACKS) &: $(SOURCES)

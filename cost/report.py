@@ -64,7 +64,7 @@ def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) ->
         "tiers": {tier: {"idle": _money(i), "load": _money(l)} for tier, (i, l) in estimate.tiers().items()},
         "lines": [{"ref": line.ref, "name": line.name, "tier": line.tier, "idle": _money(line.idle),
                    "load": _money(line.load), "basis": line.basis, "notes": list(line.notes),
-                   "prices": list(line.prices), "unverified": _unsure(line, book)} for line in estimate.priced],
+                   "prices": list(line.prices), "unconfirmed": _unsure(line, book)} for line in estimate.priced],
         "unpriced": [{"ref": line.ref, "name": line.name, "tier": line.tier, "reason": line.basis}
                      for line in estimate.unpriced],
         "no_charge": list(estimate.no_charge),
@@ -91,8 +91,11 @@ def readme_block(estimates: list[Estimate], book: PriceBook) -> str:
         out.append(f"| {tier} | " + " | ".join(f"{i:,.2f} | {l:,.2f}" for i, l in cells) + " |")
     out.append("| **total** | " + " | ".join(f"**{e.idle:,.2f}** | **{e.load:,.2f}**" for e in estimates) + " |")
     out.append("")
-    out.append(f"{book.currency} per month of {book.hours_per_month:g} h, list prices. "
-               + "; ".join(f"{e.env}: {len(e.unpriced)} resource(s) unpriced" for e in estimates) + ".")
+    out.append(f"{book.currency} per month of {book.hours_per_month:g} h, list prices, before the billing-account "
+               "free tiers. " + "; ".join(
+                   f"{e.env}: {sum(_unsure(line, book) for line in e.priced)} of {len(e.priced)} lines rest on a "
+                   f"price not confirmed on Google's page, {len(e.unpriced)} resource(s) unpriced" for e in estimates)
+               + ". `make cost` shows each line.")
     out.append(README_END)
     return "\n".join(out)
 

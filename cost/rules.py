@@ -72,7 +72,8 @@ def _serverless(unit: Serverless, ctx: Context) -> Cost:
     # Requests share an instance up to its concurrency; the fill says how full instances run.
     per_instance = max(1.0, unit.concurrency * ctx.profile.concurrency_fill)
     busy = requests * load.mean_request_seconds / per_instance
-    notes = []
+    notes = [] if unit.runtime in ctx.profile.runtimes else [
+        f"runtime {unit.runtime!r} is not one the environment file defines: no requests in the load profile"]
     if busy > unit.max_instances * ctx.seconds:
         busy = unit.max_instances * ctx.seconds
         notes.append(f"load exceeds max_instances {unit.max_instances}: capped, requests would queue or fail")

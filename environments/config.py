@@ -148,6 +148,6 @@ class LoadProfileConfig:
     runtimes: Mapping[str, RuntimeLoad]
 
     def runtime(self, name: str) -> RuntimeLoad:
-        """The load of runtime `name`; the default for a runtime the file does not define
-        (a stack JSON can hold runtimes built from another revision of the file)."""
-        return self.runtimes.get(name, RuntimeLoad(1.0, self.mean_request_seconds))
+        """The load of runtime `name`. A runtime the file does not define (an infrastructure
+        function, the Kafka broker) serves no user requests: zero calls, its idle cost only."""
+        return self.runtimes.get(name, RuntimeLoad(0.0, self.mean_request_seconds))

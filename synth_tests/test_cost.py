@@ -48,8 +48,8 @@ def round_book() -> PriceBook:
 PROFILE = LoadProfileConfig(
     requests_per_month=1_000_000, mean_request_seconds=0.5, concurrency_fill=0.5, egress_gib_per_month=10,
     nat_gib_per_month=20, log_gib_per_month=60, image_storage_gib=5, bucket_storage_gib=50,
-    runtimes=MappingProxyType({"api": RuntimeLoad(2.0, 2.0), "kafka": RuntimeLoad(0.0, 0.5)}),
-)  # "web" is not listed: one call per request at 0.5 s
+    runtimes=MappingProxyType({"web": RuntimeLoad(1.0, 0.5), "api": RuntimeLoad(2.0, 2.0)}),
+)  # the broker ("kafka") is not a runtime of the file: it serves no requests
 
 
 def labels(tier: str, service: str) -> dict:
@@ -175,9 +175,17 @@ def test_lines_say_what_they_rest_on_and_where_they_stretch():
     assert any("capped" in note for note in lines["google_cloudfunctions2_function.api_function_1"].notes)
     assert any("europe-west4" in note for note in lines["google_sql_database_instance.data_replica_1"].notes)
     assert lines["google_cloud_run_v2_service.events_broker_1"].prices == ("run_instance_cpu", "run_instance_memory")
+    assert any("no requests" in note for note in lines["google_cloud_run_v2_service.events_broker_1"].notes)
     # The tier label wins; resources without labels take their construct (network_connector_1 -> network).
     assert lines["google_vpc_access_connector.network_connector_1"].tier == "network"
     assert lines["google_sql_database_instance.data_primary_1"].tier == "data"
+
+
+def test_runtimes_the_file_does_not_list_serve_one_call_per_request(configs):
+    profile = configs["staging"].load_profile
+    assert "frontend" not in (ROOT / "environments" / "staging.yaml").read_text().split("load_profile:")[1]
+    assert profile.runtimes["frontend"] == RuntimeLoad(1.0, profile.mean_request_seconds)
+    assert set(profile.runtimes) == {"frontend", "api", "properties", "search", "bookings", "notifications"}
 
 
 def test_quantities_follow_kubernetes_units():
