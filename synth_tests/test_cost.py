@@ -14,7 +14,7 @@ from types import MappingProxyType
 import pytest
 
 from cost.estimate import diff, estimate
-from cost.prices import PRICES_PATH, Price, PriceBook, load_prices
+from cost.prices import Price, PriceBook, load_prices
 from cost.report import README_BEGIN, README_END, readme_block
 from cost.stack import gib, quantity
 from environments.config import LoadProfileConfig, RuntimeLoad
