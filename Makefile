@@ -13,7 +13,7 @@ REF ?=
 
 CHECKOV := .venv-checkov
 
-.PHONY: help install synth test check bench docs diagram compose diff plan deploy wake bootstrap clean
+.PHONY: help install synth test check bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,26 @@ compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) fro
 
 diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main, ENV=staging); flags stateful deletes/replacements
 	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF)) $(ENV)
+# The synthesized stacks the cost targets read, rebuilt (all at once) when a source is newer.
+# No `install` prerequisite: the cost targets never touch .venv or node_modules (on a fresh
+# machine run `make install` or `make synth` first).
+ENVS := $(basename $(notdir $(wildcard environments/*.yaml)))
+STACKS := $(ENVS:%=cdktf.out/stacks/%/cdk.tf.json)
+SOURCES := main.py $(wildcard environments/*.py environments/*.yaml environments/*.json constructs/*.py) \
+	$(shell find functions -type f)
+SNAPSHOT = synth_tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[$(1)].json
+
+$(STACKS) &: $(SOURCES)
+	$(PY) main.py
+
+cost: $(STACKS) ## estimated monthly cost per environment, idle and under its load profile (make cost ENV=staging ARGS=--json)
+	$(PY) tools/cost.py estimate $(ENV) $(ARGS)
+
+cost-readme: $(STACKS) ## regenerate the cost estimate in README.md (a test fails when it is stale)
+	$(PY) tools/cost.py readme
+
+cost-diff: $(STACKS) ## cost difference per environment from the committed snapshot to a fresh synth (shown beside `make diff`)
+	@$(foreach env,$(ENVS),$(PY) tools/cost.py diff "$(call SNAPSHOT,$(env))" cdktf.out/stacks/$(env)/cdk.tf.json $(ARGS) &&) true
 
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }

@@ -100,6 +100,7 @@ class EnvironmentConfig:
     data: DataConfig
     events: EventsConfig
     delivery: DeliveryConfig
+    load_profile: LoadProfileConfig
 
     @property
     def is_production(self) -> bool:
@@ -275,3 +276,33 @@ class EventsConfig:
     def clients(self) -> tuple[str, ...]:
         """Every runtime that produces or consumes, once each, sorted."""
         return tuple(sorted({*self.producers, *self.consumers}))
+@dataclass(frozen=True)
+class RuntimeLoad:
+    """The share of the environment's traffic one runtime serves (cost estimate only)."""
+
+    calls_per_request: float
+    mean_request_seconds: float
+
+
+@dataclass(frozen=True)
+class LoadProfileConfig:
+    """Monthly traffic the cost estimate prices on top of idle (cost/, `make cost`).
+
+    `runtimes` holds the frontend, the API and every microservice of the file, each with the
+    file's values or the default: one call per request at the profile's mean duration.
+    """
+
+    requests_per_month: int
+    mean_request_seconds: float
+    concurrency_fill: float
+    egress_gib_per_month: float
+    nat_gib_per_month: float
+    log_gib_per_month: float
+    image_storage_gib: float
+    bucket_storage_gib: float
+    runtimes: Mapping[str, RuntimeLoad]
+
+    def runtime(self, name: str) -> RuntimeLoad:
+        """The load of runtime `name`. A runtime the file does not define (an infrastructure
+        function, the Kafka broker) serves no user requests: zero calls, its idle cost only."""
+        return self.runtimes.get(name, RuntimeLoad(0.0, self.mean_request_seconds))

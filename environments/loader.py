@@ -37,19 +37,21 @@ from environments.config import (
     BackupConfig,
     ConnectorConfig,
     DataConfig,
-    DeliveryConfig,
     DataNames,
+    DeliveryConfig,
     EnvironmentConfig,
     EventsConfig,
     ImagesConfig,
-    MaintenanceWindow,
     KafkaOnCloudRunConfig,
+    LoadProfileConfig,
+    MaintenanceWindow,
     ManagedKafkaConfig,
     NetworkConfig,
     PostgresConfig,
     RedisConfig,
     ReplicaConfig,
     RunServiceConfig,
+    RuntimeLoad,
     TopicConfig,
     TrafficSplit,
 )
@@ -378,6 +380,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _data_problems(shown, data["data"], name)
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
+    yield from _load_profile_problems(shown, data)
     yield from _name_problems(shown, data, name)
 
 
@@ -470,6 +473,17 @@ def _events_problems(shown: str, data: dict) -> Iterator[Problem]:
     if not managed["vcpu"] <= managed["memory_gib"] <= 8 * managed["vcpu"]:
         yield Problem(shown, "events.managed.memory_gib", f"{managed['memory_gib']} GiB for {managed['vcpu']} vCPU is outside "
                       "Managed Kafka's 1-8 GiB per vCPU", f"use {managed['vcpu']}-{8 * managed['vcpu']} GiB")
+def _runtime_names(data: dict) -> list[str]:
+    return [*RUNTIMES, *data["microservices"]["services"]]
+
+
+def _load_profile_problems(shown: str, data: dict) -> Iterator[Problem]:
+    known = _runtime_names(data)
+    for runtime in data["load_profile"]["runtimes"]:
+        if runtime not in known:
+            close = difflib.get_close_matches(runtime, known, n=1)
+            fix = (f"did you mean {close[0]!r}? " if close else "") + f"runtimes here: {', '.join(known)}"
+            yield Problem(shown, f"load_profile.runtimes.{runtime}", f"{runtime!r} is not a runtime of this file", fix)
 
 
 def _calls(shown: str, path: str, calls: list, caller: str, callable_: set) -> Iterator[Problem]:
@@ -749,6 +763,7 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             repository=data["delivery"]["repository"],
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
         ),
+        load_profile=_load_profile(data),
     )
 
 
@@ -813,6 +828,18 @@ def _api(settings: dict) -> ApiConfig:
     values["env"] = MappingProxyType(dict(values["env"]))
     values["calls"] = tuple(values["calls"])
     return ApiConfig(**values)
+
+
+def _load_profile(data: dict) -> LoadProfileConfig:
+    profile = dict(data["load_profile"])
+    listed = profile.pop("runtimes")
+    mean = profile["mean_request_seconds"]
+    runtimes = {}
+    for runtime in _runtime_names(data):
+        load = listed.get(runtime, {"calls_per_request": 1})
+        runtimes[runtime] = RuntimeLoad(float(load["calls_per_request"]), float(load.get("mean_request_seconds", mean)))
+    numbers = {key: value if key == "requests_per_month" else float(value) for key, value in profile.items()}
+    return LoadProfileConfig(runtimes=MappingProxyType(runtimes), **numbers)
 
 
 # --- small helpers ----------------------------------------------------------------

@@ -125,6 +125,8 @@ PRODUCTION_CASES = [
     ("production-redis-basic", mutate(_set("data.redis.tier", "BASIC"), PRODUCTION), "data.redis.tier", ["production without HA"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
+    ("load-unknown-runtime", mutate(_set("load_profile.runtimes", {"serach": {"calls_per_request": 1}})), "load_profile.runtimes.serach", ["not a runtime of this file", "did you mean 'search'"]),
+    ("load-negative-traffic", mutate(_set("load_profile.egress_gib_per_month", -5)), "load_profile.egress_gib_per_month", ["-5 is below the minimum 0"]),
 ]
 
 

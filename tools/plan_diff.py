@@ -28,6 +28,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cost.estimate import diff as cost_diff  # noqa: E402  (after the path: run as a script)
+from cost.estimate import estimate  # noqa: E402
+from cost.prices import load_prices  # noqa: E402
+from cost.report import diff_text  # noqa: E402
+from environments.loader import load_all  # noqa: E402
+
 SNAPSHOTS = ROOT / "synth_tests" / "__snapshots__" / "test_snapshots"
 SNAPSHOT_NAME = "test_stack_matches_snapshot[{}].json"
 
@@ -191,6 +199,13 @@ def ref_stacks(ref: str, workdir: Path) -> dict[str, dict]:
     return synthesize(tree, workdir / "ref.out")
 
 
+def cost_summary(name: str, before: dict, after: dict, profile, prices) -> str:
+    """What the change costs per month, beside what it changes (both sides priced with today's
+    load profile, so the figure is the infrastructure change alone)."""
+    change = cost_diff(estimate(before, name, profile, prices), estimate(after, name, profile, prices))
+    return "cost " + diff_text(change)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", help="compare with this git ref instead of the committed snapshots")
@@ -207,10 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     base = args.ref or "the committed snapshots"
     print(f"changes from {base} to the working tree (synthesized JSON; `terraform plan` is the authority)\n")
     at_risk = 0
+    profiles = {config.name: config.load_profile for config in load_all()}
+    prices = load_prices()
     for name in args.stacks or sorted(set(before) | set(after)):
         text, risky = report(name, before.get(name), after.get(name), github)
         print(text + "\n")
         at_risk += risky
+        if before.get(name) and after.get(name) and name in profiles:
+            print(cost_summary(name, before[name], after[name], profiles[name], prices) + "\n")
     if at_risk:
         print(f"!!! {at_risk} stateful resource(s) would be deleted or replaced: read docs/runbooks/deploy.md "
               "(rollback) before merging")

@@ -1,0 +1,352 @@
+"""One pricing rule per resource type: the monthly cost of one resource, idle and under load.
+
+A rule returns a Cost, None when the resource has no charge of its own (an IAM grant, an
+enabled API), or raises Unpriced with the reason the estimate cannot price it. Idle is what
+the resource costs with no traffic; under load adds the environment's load profile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from cost.prices import PriceBook
+from cost.stack import Resource, block, find, gib, quantity, resources
+from environments.config import LoadProfileConfig
+
+
+class Unpriced(Exception):
+    """The estimate cannot price this resource; str() says why."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    idle: float
+    load: float
+    basis: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    stack: dict
+    profile: LoadProfileConfig
+    book: PriceBook
+    used: list[str] = field(default_factory=list)
+
+    def usd(self, key: str) -> float:
+        """A unit price, remembered so each line can say which prices it rests on."""
+        self.used.append(key)
+        return self.book[key].usd
+
+    @property
+    def hours(self) -> float:
+        return self.book.hours_per_month
+
+    @property
+    def seconds(self) -> float:
+        return self.book.hours_per_month * 3600
+
+
+# --- Cloud Run services and Cloud Run functions ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Serverless:
+    runtime: str  # the `service` label: the key of load_profile.runtimes
+    vcpu: float
+    gib: float
+    min_instances: int
+    max_instances: int
+    concurrency: int
+    request_based: bool  # cpu_idle true: request-based billing
+
+
+def _serverless(unit: Serverless, ctx: Context) -> Cost:
+    """Request-based: min instances bill the idle rate while idle, busy time the active rate plus
+    a fee per request. Instance-based (cpu_idle false): every second an instance lives bills the
+    instance rate, busy or not, and there is no request fee (cloud.google.com/run/pricing)."""
+    load = ctx.profile.runtime(unit.runtime)
+    requests = ctx.profile.requests_per_month * load.calls_per_request
+    # Requests share an instance up to its concurrency; the fill says how full instances run.
+    per_instance = max(1.0, unit.concurrency * ctx.profile.concurrency_fill)
+    busy = requests * load.mean_request_seconds / per_instance
+    notes = [] if unit.runtime in ctx.profile.runtimes else [
+        f"runtime {unit.runtime!r} is not one the environment file defines: no requests in the load profile"]
+    if busy > unit.max_instances * ctx.seconds:
+        busy = unit.max_instances * ctx.seconds
+        notes.append(f"load exceeds max_instances {unit.max_instances}: capped, requests would queue or fail")
+    floor = unit.min_instances * ctx.seconds  # instance-seconds the min instances are up
+    shape = f"{unit.vcpu:.3g} vCPU, {unit.gib:.3g} GiB"
+    if unit.request_based:
+        idle_rate = unit.vcpu * ctx.usd("run_idle_cpu") + unit.gib * ctx.usd("run_idle_memory")
+        active_rate = unit.vcpu * ctx.usd("run_request_cpu") + unit.gib * ctx.usd("run_request_memory")
+        idle = floor * idle_rate
+        # Busy time is served first by the min instances, which stop billing the idle rate meanwhile.
+        under_load = busy * active_rate + requests * ctx.usd("run_requests") + max(0.0, floor - busy) * idle_rate
+        basis = f"{unit.min_instances} min x ({shape}) at the idle rate; {requests:,.0f} requests, {busy:,.0f} busy instance-s"
+    else:
+        rate = unit.vcpu * ctx.usd("run_instance_cpu") + unit.gib * ctx.usd("run_instance_memory")
+        idle = floor * rate
+        under_load = max(floor, busy) * rate
+        basis = f"{unit.min_instances} min x ({shape}) always allocated; {busy:,.0f} busy instance-s"
+    return Cost(idle, under_load, basis, tuple(notes))
+
+
+def cloud_run_service(r: Resource, ctx: Context) -> Cost:
+    template = block(r.body, "template")
+    containers = template.get("containers") or [{}]
+    vcpu = memory = 0.0
+    request_based = True
+    # An instance bills the sum of its containers (sidecars included); Cloud Run's defaults
+    # are 1 vCPU and 512Mi per container.
+    for container in containers:
+        res = block(container, "resources")
+        limits = res.get("limits") or {}
+        vcpu += quantity(limits.get("cpu", "1"))
+        memory += gib(limits.get("memory", "512Mi"))
+        # Once `resources` is set, cpu_idle must be set true to stay request-based (provider docs).
+        request_based = request_based and bool(res.get("cpu_idle", not res))
+    scaling, service_scaling = block(template, "scaling"), block(r.body, "scaling")
+    low = max(scaling.get("min_instance_count", 0), service_scaling.get("min_instance_count", 0))
+    high = scaling.get("max_instance_count", 100)
+    if service_scaling.get("scaling_mode") == "MANUAL":
+        low = high = service_scaling.get("manual_instance_count", 0)
+    return _serverless(Serverless(
+        runtime=r.labels.get("service", r.display_name), vcpu=vcpu, gib=memory, min_instances=low,
+        max_instances=high, concurrency=template.get("max_instance_request_concurrency", 80 if vcpu >= 1 else 1),
+        request_based=request_based,
+    ), ctx)
+
+
+# Cloud Functions (2nd gen) CPU by memory when available_cpu is unset (MiB -> vCPU),
+# cloud.google.com/functions/docs/configuring/memory.
+FUNCTION_CPU = ((128, 0.083), (256, 0.167), (512, 0.333), (1024, 0.583), (2048, 1.0), (4096, 2.0), (8192, 2.0),
+                (16384, 4.0), (32768, 8.0))
+
+
+def cloud_function(r: Resource, ctx: Context) -> Cost:
+    """A 2nd gen function is a Cloud Run function: Cloud Run's request-based prices."""
+    config = block(r.body, "service_config")
+    memory = gib(config.get("available_memory", "256M"))
+    if "available_cpu" in config:
+        vcpu = quantity(config["available_cpu"])
+    else:
+        vcpu = next((cpu for mib, cpu in FUNCTION_CPU if memory * 1024 <= mib + 1e-9), FUNCTION_CPU[-1][1])
+    return _serverless(Serverless(
+        runtime=r.labels.get("service", r.display_name), vcpu=vcpu, gib=memory,
+        min_instances=config.get("min_instance_count", 0), max_instances=config.get("max_instance_count", 100),
+        concurrency=config.get("max_instance_request_concurrency", 1), request_based=True,
+    ), ctx)
+
+
+# --- network -------------------------------------------------------------------------------
+
+CONNECTOR_MACHINES = {"e2-micro": "vm_e2_micro_hour", "f1-micro": "vm_f1_micro_hour",
+                      "e2-standard-4": "vm_e2_standard_4_hour"}
+
+
+def vpc_connector(r: Resource, ctx: Context) -> Cost:
+    machine = r.body.get("machine_type", "e2-micro")
+    if machine not in CONNECTOR_MACHINES:
+        raise Unpriced(f"no price for connector machine type {machine}")
+    count = r.body.get("min_instances", 2)
+    cost = count * ctx.hours * ctx.usd(CONNECTOR_MACHINES[machine])
+    return Cost(cost, cost, f"{count} x {machine} x {ctx.hours:g} h",
+                (f"scales out to max_instances {r.body.get('max_instances', 10)} with throughput: not modelled",))
+
+
+def _nat_clients(stack: dict) -> int:
+    """Instances that always send through Cloud NAT: connector VMs, and the min instances of
+    Cloud Run services whose Direct VPC egress is ALL_TRAFFIC."""
+    count = 0
+    for r in resources(stack):
+        if r.type == "google_vpc_access_connector":
+            count += r.body.get("min_instances", 2)
+        elif r.type == "google_cloud_run_v2_service":
+            template = block(r.body, "template")
+            access = block(template, "vpc_access")
+            if access.get("network_interfaces") and access.get("egress") == "ALL_TRAFFIC":
+                count += block(template, "scaling").get("min_instance_count", 0)
+    return count
+
+
+def cloud_nat(r: Resource, ctx: Context) -> Cost:
+    manual = r.body.get("nat_ip_allocate_option") == "MANUAL_ONLY"
+    addresses = len(r.body.get("nat_ips") or []) if manual else 1  # AUTO_ONLY: one while traffic flows
+    clients = _nat_clients(ctx.stack)
+    gateway = min(clients * ctx.usd("nat_gateway_vm_hour"), ctx.usd("nat_gateway_max_hour")) * ctx.hours
+    idle = gateway + addresses * ctx.usd("nat_ip_hour") * ctx.hours
+    data = ctx.profile.nat_gib_per_month
+    return Cost(idle, idle + data * ctx.usd("nat_data"),
+                f"{clients} always-on instances, {addresses} address(es) x {ctx.hours:g} h; {data:g} GiB processed",
+                ("counting Cloud Run Direct VPC egress instances as NAT VMs is an assumption",))
+
+
+def subnetwork(r: Resource, ctx: Context) -> Cost | None:
+    if r.body.get("log_config"):
+        raise Unpriced("VPC flow logs bill as vended network logs per GiB generated; the volume follows traffic "
+                       "and is not in the load profile")
+    return None
+
+
+def global_address(r: Resource, ctx: Context) -> Cost | None:
+    if r.body.get("address_type", "EXTERNAL") == "INTERNAL":
+        return None  # a reserved internal range (private services access) has no charge
+    raise Unpriced("external global addresses have no price in pricing/prices.yaml")
+
+
+# --- data ------------------------------------------------------------------------------
+
+SQL_CUSTOM = re.compile(r"^db-custom-([0-9]+)-([0-9]+)$")
+SQL_SHARED = {"db-f1-micro": "sql_db_f1_micro_hour", "db-g1-small": "sql_db_g1_small_hour"}
+SQL_DISKS = {"PD_SSD": "sql_ssd_gib_month", "PD_HDD": "sql_hdd_gib_month"}
+
+
+def sql_instance(r: Resource, ctx: Context) -> Cost:
+    settings = block(r.body, "settings")
+    tier = settings.get("tier", "")
+    if settings.get("edition") == "ENTERPRISE_PLUS":
+        raise Unpriced("no Enterprise Plus prices in pricing/prices.yaml")
+    # REGIONAL (HA) bills a standby as large as the primary: twice compute and storage.
+    copies = 2 if settings.get("availability_type", "ZONAL") == "REGIONAL" else 1
+    if tier in SQL_SHARED:
+        hourly = ctx.usd(SQL_SHARED[tier])
+    elif SQL_CUSTOM.match(tier):
+        vcpus, megabytes = map(int, SQL_CUSTOM.match(tier).groups())
+        hourly = vcpus * ctx.usd("sql_vcpu_hour") + megabytes / 1024 * ctx.usd("sql_memory_gib_hour")
+    else:
+        raise Unpriced(f"no price for Cloud SQL tier {tier or '(unset)'}")
+    disk_type = settings.get("disk_type", "PD_SSD")
+    if disk_type not in SQL_DISKS:
+        raise Unpriced(f"no price for Cloud SQL disk type {disk_type}")
+    size = settings.get("disk_size", 10)
+    # activation_policy NEVER stops compute billing; storage bills regardless.
+    running = settings.get("activation_policy", "ALWAYS") != "NEVER"
+    compute = hourly * copies * ctx.hours if running else 0.0
+    storage = size * copies * ctx.usd(SQL_DISKS[disk_type])
+    role = f"read replica of {r.body['master_instance_name']}, " if r.body.get("master_instance_name") else ""
+    layout = "REGIONAL (x2)" if copies == 2 else "ZONAL"
+    basis = f"{role}{tier} {layout}{'' if running else ' stopped'}, {size} GB {disk_type}"
+    return Cost(compute + storage, compute + storage, basis,
+                ("backups and point-in-time-recovery logs bill per GiB stored: not modelled",))
+
+
+REDIS_CAPACITY = ((4, "m1"), (10, "m2"), (35, "m3"), (100, "m4"))  # GB ceiling of each capacity tier; above: m5
+REDIS_TIERS = {"BASIC": "basic", "STANDARD_HA": "standard"}
+
+
+def redis_instance(r: Resource, ctx: Context) -> Cost:
+    tier = r.body.get("tier", "BASIC")
+    if tier not in REDIS_TIERS:
+        raise Unpriced(f"no price for Memorystore tier {tier}")
+    size = r.body["memory_size_gb"]
+    capacity = next((name for ceiling, name in REDIS_CAPACITY if size <= ceiling), "m5")
+    cost = size * ctx.usd(f"redis_{REDIS_TIERS[tier]}_{capacity}_gib_hour") * ctx.hours
+    notes = ()
+    if r.body.get("read_replicas_mode") == "READ_REPLICAS_ENABLED":
+        notes = ("read replicas bill as extra nodes: not modelled",)
+    return Cost(cost, cost, f"{tier} {size} GB ({capacity.upper()}) x {ctx.hours:g} h", notes)
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def kafka_cluster(r: Resource, ctx: Context) -> Cost:
+    """Data Compute Units: 0.6 per vCPU plus 0.1 per GiB of RAM; local storage of about
+    100 GiB per vCPU (cloud.google.com/managed-service-for-apache-kafka/pricing)."""
+    capacity = block(r.body, "capacity_config")
+    vcpus = int(capacity["vcpu_count"])
+    memory = int(capacity["memory_bytes"]) / 2**30
+    dcu = 0.6 * vcpus + 0.1 * memory
+    compute = dcu * ctx.usd("kafka_dcu_hour") * ctx.hours
+    storage = 100 * vcpus * ctx.usd("kafka_local_storage_gib_month")
+    return Cost(compute + storage, compute + storage,
+                f"{vcpus} vCPU + {memory:g} GiB = {dcu:g} DCU x {ctx.hours:g} h; {100 * vcpus} GiB local storage",
+                ("long-term storage, inter-zone replication and Private Service Connect: not modelled",))
+
+
+# --- storage, registry, secrets ------------------------------------------------------------
+
+
+def bucket(r: Resource, ctx: Context) -> Cost:
+    if r.body.get("storage_class", "STANDARD") != "STANDARD":
+        raise Unpriced(f"no price for storage class {r.body['storage_class']}")
+    stored = ctx.profile.bucket_storage_gib
+    cost = stored * ctx.usd("gcs_standard_gib_month")
+    return Cost(cost, cost, f"{stored:g} GiB Standard (load_profile.bucket_storage_gib)",
+                ("operations and retrieval: not modelled",))
+
+
+def registry(r: Resource, ctx: Context) -> Cost:
+    stored = ctx.profile.image_storage_gib
+    cost = stored * ctx.usd("artifact_storage_gib_month")
+    return Cost(cost, cost, f"{stored:g} GiB of images (load_profile.image_storage_gib)")
+
+
+def secret_version(r: Resource, ctx: Context) -> Cost:
+    """An active (enabled or disabled) version bills once per replica location; automatic
+    replication bills as one location."""
+    secret = find(ctx.stack, r.body.get("secret"))
+    if secret is None:
+        raise Unpriced("its secret is not in this stack, so its replica locations are unknown")
+    replicas = block(block(secret.body, "replication"), "user_managed").get("replicas") or [{}]
+    locations = len(replicas) if isinstance(replicas, list) else 1
+    cost = locations * ctx.usd("secret_version_month")
+    return Cost(cost, cost, f"1 active version x {locations} location(s)",
+                ("access operations (read at instance start): not modelled",))
+
+
+# --- what each resource type costs ----------------------------------------------------------
+
+
+def _free(r: Resource, ctx: Context) -> None:
+    return None
+
+
+RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
+    "google_cloud_run_v2_service": cloud_run_service,
+    "google_cloudfunctions2_function": cloud_function,
+    "google_vpc_access_connector": vpc_connector,
+    "google_compute_router_nat": cloud_nat,
+    "google_compute_subnetwork": subnetwork,
+    "google_compute_global_address": global_address,
+    "google_sql_database_instance": sql_instance,
+    "google_redis_instance": redis_instance,
+    "google_managed_kafka_cluster": kafka_cluster,
+    "google_storage_bucket": bucket,
+    "google_artifact_registry_repository": registry,
+    "google_secret_manager_secret_version": secret_version,
+    # No charge of their own: grants, identities, switches, containers whose contents bill
+    # elsewhere (a secret through its versions, an object through its bucket's stored GiB).
+    **{type_: _free for type_ in (
+        "google_project_service", "google_service_account", "google_project_iam_member",
+        "google_cloud_run_v2_service_iam_member", "google_secret_manager_secret_iam_member",
+        "google_storage_bucket_iam_member", "google_compute_network", "google_compute_router",
+        "google_service_networking_connection", "google_storage_bucket_object", "google_secret_manager_secret",
+        "google_sql_database", "google_sql_user", "google_managed_kafka_topic", "google_managed_kafka_acl",
+        "google_billing_budget", "google_monitoring_notification_channel", "google_logging_project_sink",
+        # Firewall rules cost nothing; their logs bill as logs (load_profile.log_gib_per_month).
+        "google_compute_firewall", "google_iam_workload_identity_pool", "google_iam_workload_identity_pool_provider",
+        "google_service_account_iam_member", "google_project_iam_custom_role", "google_pubsub_topic_iam_member",
+    )},
+}
+
+
+def internet_egress(ctx: Context) -> Cost:
+    egress = ctx.profile.egress_gib_per_month
+    return Cost(0.0, egress * ctx.usd("internet_egress"), f"{egress:g} GiB Premium Tier")
+
+
+def log_ingestion(ctx: Context) -> Cost:
+    logs, free = ctx.profile.log_gib_per_month, ctx.book.logging_free_gib
+    return Cost(0.0, max(0.0, logs - free) * ctx.usd("logging_ingestion"),
+                f"{logs:g} GiB, first {free:g} GiB per project free")
+
+
+# Charges of the project as a whole, driven by the load profile: (name, tier, rule).
+PROJECT_COSTS: tuple[tuple[str, str, Callable[[Context], Cost]], ...] = (
+    ("internet egress", "network", internet_egress),
+    ("log ingestion", "monitoring", log_ingestion),
+)

@@ -1,0 +1,136 @@
+"""Estimated monthly cost of each environment from its synthesized stack, offline.
+
+  tools/cost.py [estimate] [ENV ...] [--json]     the table (or JSON) of cdktf.out/stacks/<env>/cdk.tf.json
+  tools/cost.py diff BEFORE.json AFTER.json [--env ENV] [--json]
+                                                  what a change does to one environment's cost
+  tools/cost.py readme [--check]                  write (or check) the estimate block in README.md
+
+The load profile comes from environments/<env>.yaml, the prices from pricing/prices.yaml.
+`diff` prices both documents with the same (current) load profile, so the difference is the
+change of infrastructure alone; either document may be a snapshot without `//` metadata.
+Exit status: 0, 1 when `readme --check` finds the README stale, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from any folder: the project's packages
+
+from cost.estimate import Estimate, diff, estimate  # noqa: E402
+from cost.prices import PriceBook, load_prices  # noqa: E402
+from cost.report import (README_BEGIN, README_END, diff_document, diff_text, document,  # noqa: E402
+                         envelope, readme_block, table)
+from cost.stack import environment_of  # noqa: E402
+from environments.config import LoadProfileConfig  # noqa: E402
+from environments.loader import ENVIRONMENTS_DIR, ConfigError, environment_files, load_environment  # noqa: E402
+
+README = ROOT / "README.md"
+COMMANDS = ("estimate", "diff", "readme")
+
+
+class BadInput(Exception):
+    pass
+
+
+def profile_of(env: str) -> LoadProfileConfig:
+    try:
+        return load_environment(ENVIRONMENTS_DIR / f"{env}.yaml").load_profile
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+
+
+def read_stack(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file (run `make synth` first)") from None
+    except json.JSONDecodeError as error:
+        raise BadInput(f"{path}: not JSON ({error})") from None
+
+
+def stack_path(outdir: Path, env: str) -> Path:
+    return outdir / "stacks" / env / "cdk.tf.json"
+
+
+def estimate_env(outdir: Path, env: str, book: PriceBook) -> tuple[Estimate, LoadProfileConfig]:
+    profile = profile_of(env)
+    return estimate(read_stack(stack_path(outdir, env)), env, profile, book), profile
+
+
+def all_envs() -> list[str]:
+    return [path.stem for path in environment_files()]
+
+
+def run_estimate(args: argparse.Namespace, book: PriceBook) -> int:
+    results = [estimate_env(args.outdir, env, book) for env in args.environments or all_envs()]
+    if args.json:
+        print(json.dumps(envelope(book, "environments", [document(e, p, book) for e, p in results]), indent=2))
+    else:
+        print("\n\n".join(table(e, p, book) for e, p in results))
+    return 0
+
+
+def run_diff(args: argparse.Namespace, book: PriceBook) -> int:
+    before, after = read_stack(args.before), read_stack(args.after)
+    env = args.env or environment_of(after, args.after) or environment_of(before, args.before)
+    if env is None:
+        raise BadInput("cannot tell the environment of these documents: pass --env")
+    profile = profile_of(env)
+    change_set = diff(estimate(before, env, profile, book), estimate(after, env, profile, book))
+    if args.json:
+        print(json.dumps(envelope(book, "diffs", [diff_document(change_set)]), indent=2))
+    else:
+        print(diff_text(change_set))
+    return 0
+
+
+def run_readme(args: argparse.Namespace, book: PriceBook) -> int:
+    block = readme_block([estimate_env(args.outdir, env, book)[0] for env in all_envs()], book)
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    if args.check:
+        if text[start:end] != block:
+            print("README.md cost estimate is stale: run `make cost-readme`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(text[:start] + block + text[end:], encoding="utf-8")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    one = commands.add_parser("estimate", help="the estimate of each environment")
+    one.add_argument("environments", nargs="*", metavar="ENV", help="default: every environments/*.yaml")
+    one.add_argument("--json", action="store_true", help="JSON for machines instead of the table")
+    two = commands.add_parser("diff", help="the cost difference between two stack documents of one environment")
+    two.add_argument("before", type=Path)
+    two.add_argument("after", type=Path)
+    two.add_argument("--env", help="environment whose load profile prices both (default: from the documents)")
+    two.add_argument("--json", action="store_true")
+    three = commands.add_parser("readme", help="write the estimate block of README.md")
+    three.add_argument("--check", action="store_true", help="only check it; exit 1 when stale")
+    for sub in (one, three):
+        sub.add_argument("--outdir", type=Path, default=ROOT / "cdktf.out", help="synth output (default: %(default)s)")
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["estimate", *argv]
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    book = load_prices()
+    try:
+        return {"estimate": run_estimate, "diff": run_diff, "readme": run_readme}[args.command](args, book)
+    except BadInput as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
