@@ -11,10 +11,9 @@ from constructs.cloud_run import RuntimeWiring, wait_for
 from constructs.google import (
     cloud_run_v2_service_iam_member,
     cloudfunctions2_function as fn,
-    storage_bucket_iam_member,
     storage_bucket_object,
 )
-from constructs.runtime import RuntimeIdentity
+from constructs.runtime import BuildIdentity, RuntimeIdentity
 from constructs.secrets import AppSecret
 from constructs.source_archive import SourceArchive, function_source_bucket
 from environments.config import EnvironmentConfig
@@ -25,9 +24,6 @@ if TYPE_CHECKING:
 
 TIER = "api"
 PLACEHOLDER_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "api-placeholder"
-# What Cloud Build needs to turn the source into an image: write its logs, push to the
-# gcf-artifacts repository; reading the source object is granted on the bucket alone.
-BUILD_ROLES = ("roles/logging.logWriter", "roles/artifactregistry.writer")
 
 
 class Api(Construct):
@@ -39,19 +35,12 @@ class Api(Construct):
         api = config.api
         self._config = config
         self.identity = RuntimeIdentity(self, "identity", config=config, apis=apis, runtime="api")
-        # A dedicated build identity: new projects no longer give Cloud Build's default
-        # service account the roles a function build needs.
-        builder = RuntimeIdentity(self, "build-identity", config=config, apis=apis, runtime="api-build",
-                                  roles=BUILD_ROLES)
-
         self.source_bucket = function_source_bucket(
             self, "source-bucket", config=config, name=config.resource_name("function-sources"),
             labels=config.labels(TIER, "function-sources"), depends_on=[apis.enable("storage.googleapis.com")],
         )
-        build_reads_sources = storage_bucket_iam_member.StorageBucketIamMember(
-            self, "build-reads-sources", bucket=self.source_bucket.name, role="roles/storage.objectViewer",
-            member=builder.member,
-        )
+        builder = BuildIdentity(self, "build-identity", config=config, apis=apis, function="api",
+                                source_bucket=self.source_bucket)
         source_object = api.source_object
         if source_object is None:
             archive = SourceArchive(self, "placeholder-source", source_dir=PLACEHOLDER_SOURCE, name="api-placeholder")
@@ -107,7 +96,7 @@ class Api(Construct):
                 apis.enable("cloudfunctions.googleapis.com"), apis.enable("cloudbuild.googleapis.com"),
                 apis.enable("run.googleapis.com"), apis.enable("secretmanager.googleapis.com"),
                 # The first build fails unless its identity can already read the source and push.
-                build_reads_sources, *builder.grants,
+                *builder.grants,
                 *(d for secret in self.secrets.values() for d in secret.dependables),
             ],
         )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from constructs.google import project_iam_member, service_account
+from constructs.google import project_iam_member, service_account, storage_bucket_iam_member
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 # Write-only telemetry, the floor every runtime needs; anything more comes from a declared grant.
 TELEMETRY_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent")
+# What Cloud Build needs to turn a function's source into an image: write its logs, push to the
+# gcf-artifacts repository. Reading the source is granted on the source bucket alone.
+BUILD_ROLES = ("roles/logging.logWriter", "roles/artifactregistry.writer")
 
 
 class RuntimeIdentity(Construct):
@@ -53,3 +56,16 @@ class RuntimeIdentity(Construct):
     def name(self) -> str:
         """The account's resource name (`projects/<p>/serviceAccounts/<email>`)."""
         return self.account.name
+
+
+class BuildIdentity(RuntimeIdentity):
+    """The identity a function's build runs as. New projects no longer give Cloud Build's default
+    service account the roles a build needs, so each function names its own; the function
+    depends on `grants` so the first build never starts before them."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", function: str,
+                 source_bucket):
+        super().__init__(scope, id_, config=config, apis=apis, runtime=f"{function}-build", roles=BUILD_ROLES)
+        self.grants.append(storage_bucket_iam_member.StorageBucketIamMember(
+            self, "reads-sources", bucket=source_bucket.name, role="roles/storage.objectViewer", member=self.member,
+        ))

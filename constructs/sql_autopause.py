@@ -34,6 +34,7 @@ from constructs.google import (
     service_account,
     storage_bucket_object,
 )
+from constructs.runtime import BuildIdentity
 from constructs.source_archive import ROOT, SourceArchive, function_source_bucket
 from environments.config import AutoPauseConfig, DataNames, EnvironmentConfig
 
@@ -164,6 +165,8 @@ class SqlAutoPause(Construct):
         bucket = function_source_bucket(self, "source-bucket", config=config,
                                         name=config.resource_name(DataNames.PAUSE_SOURCE), labels=labels,
                                         depends_on=[storage])
+        builder = BuildIdentity(self, "build-identity", config=config, apis=apis, function=DataNames.PAUSE_ACCOUNT,
+                                source_bucket=bucket)
         archive = SourceArchive(self, "source", source_dir=SOURCE_DIR, name=DataNames.PAUSE_FUNCTION)
         source = storage_bucket_object.StorageBucketObject(
             self, "source-object", bucket=bucket.name, name=archive.object_name, source=archive.path)
@@ -185,6 +188,7 @@ class SqlAutoPause(Construct):
             build_config=f.Cloudfunctions2FunctionBuildConfig(
                 runtime=RUNTIME,
                 entry_point="on_idle_alert",
+                service_account=builder.name,
                 source=f.Cloudfunctions2FunctionBuildConfigSource(
                     storage_source=f.Cloudfunctions2FunctionBuildConfigSourceStorageSource(bucket=bucket.name, object=source.name),
                 ),
@@ -211,7 +215,7 @@ class SqlAutoPause(Construct):
                 service_account_email=push.email,
             ),
             labels=labels,
-            depends_on=[run, build, registry, functions, eventarc],
+            depends_on=[run, build, registry, functions, eventarc, *builder.grants],
         )
         cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
             self,

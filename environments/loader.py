@@ -345,7 +345,6 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
         yield Problem(shown, "project.dr_region", "is the same region as project.region",
                       "choose a second region so a regional outage does not take the replica with it")
 
-    network = data["network"]
     ranges = {}
     for key, smallest, exact in (
         ("network.subnet_cidr", 26, None),
@@ -440,7 +439,7 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
         if "traffic" in service:
             yield from _traffic(shown, f"{path}.traffic", service["traffic"], data_name=f"hexproperty-{name}-{runtime_name}")
         image = service["image"]
-        if name == "production" and ("@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"))):
+        if name == PRODUCTION and ("@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"))):
             yield Problem(shown, f"{path}.image", f"{image!r} is untagged or :latest, which production never deploys",
                           "pin a version tag or an @sha256 digest")
 
@@ -709,6 +708,7 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_FUNCTION}", "Cloud Run service name"
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_ACCOUNT}", "service account id"
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_PUSH_ACCOUNT}", "service account id"
+        yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_ACCOUNT}-build", "service account id"
         yield ("data.postgres.auto_pause", DataNames.custom_role_id(f"{APP}-{name}-{DataNames.PAUSE_ACCOUNT}"),
                "custom role id")
     yield "(file name)", f"hp-{name}-github", "workload identity pool id"

@@ -40,3 +40,18 @@ def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
         kafka = ["roles/managedkafka.client"] if config.events.backend == "managed" and runtime in config.events.clients else []
         expected = [*TELEMETRY_ROLES, *kafka] + (database_roles if runtime in config.data.postgres.clients else [])
         assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(expected), runtime
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_every_function_builds_as_its_own_identity_after_its_grants(stacks, env):
+    stack = stacks[env]
+    grants = {**resources(stack, "google_project_iam_member"), **resources(stack, "google_storage_bucket_iam_member")}
+    for address, function in resources(stack, "google_cloudfunctions2_function").items():
+        builder = function["build_config"]["service_account"]
+        assert builder.startswith("${google_service_account.") and builder.endswith(".name}"), address
+        member = builder.replace(".name}", ".member}")
+        mine = {f"google_{'project' if a in resources(stack, 'google_project_iam_member') else 'storage_bucket'}_iam_member.{a}": b
+                for a, b in grants.items() if b["member"] == member}
+        assert sorted(b["role"] for b in mine.values()) == [
+            "roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectViewer"], address
+        assert set(mine) <= set(function["depends_on"]), address
