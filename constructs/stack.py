@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from cdktf import Aspects, GcsBackend, TerraformOutput, TerraformStack, Token
+from cdktf import GcsBackend, TerraformOutput, TerraformStack, Token
 from constructs import Construct
 
 from constructs.api import Api
@@ -53,7 +53,7 @@ class HexPropertyStack(TerraformStack):
         super().__init__(scope, config.name)
         self.config = config
         self.policies = PolicyPack(config)
-        Aspects.of(self).add(self.policies)
+        self.policies.attach(self)
         google = provider.GoogleProvider(self, "google", project=config.project_id, region=config.region)
         # A backstop: every construct also sets its full label set (with tier and service).
         # Set by override because cdktf snake-cases the keys of provider map arguments
