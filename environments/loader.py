@@ -45,6 +45,12 @@ from environments.config import (
     MaintenanceWindow,
     KafkaOnCloudRunConfig,
     ManagedKafkaConfig,
+    MonitoringConfig,
+    LatencyAlert,
+    ErrorAlert,
+    PostgresAlerts,
+    RedisAlerts,
+    UptimeConfig,
     NetworkConfig,
     PostgresConfig,
     RedisConfig,
@@ -378,7 +384,17 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _data_problems(shown, data["data"], name)
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
+    yield from _monitoring_problems(shown, data["monitoring"])
     yield from _name_problems(shown, data, name)
+
+
+def _monitoring_problems(shown: str, monitoring: dict) -> Iterator[Problem]:
+    """Alert durations the Monitoring API accepts: whole minutes only."""
+    for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
+        seconds = monitoring[section]["duration_seconds"]
+        if seconds % 60:
+            yield Problem(shown, f"monitoring.{section}.duration_seconds", f"{seconds} s is not a whole number of minutes",
+                          f"use a multiple of 60, for example {max(60, seconds // 60 * 60)}")
 
 
 def _run_services(data: dict) -> Iterator[tuple[str, str, dict]]:
@@ -749,6 +765,22 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             repository=data["delivery"]["repository"],
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
         ),
+        monitoring=_monitoring(data["monitoring"]),
+    )
+
+
+def _monitoring(settings: dict) -> MonitoringConfig:
+    return MonitoringConfig(
+        notification_emails=tuple(settings["notification_emails"]),
+        log_retention_days=settings["log_retention_days"],
+        latency=LatencyAlert(**settings["latency"]),
+        errors=ErrorAlert(ratio=float(settings["errors"]["ratio"]), duration_seconds=settings["errors"]["duration_seconds"]),
+        scaling_duration_seconds=settings["scaling"]["duration_seconds"],
+        postgres=PostgresAlerts(**{k: float(v) if k.endswith("utilization") else v for k, v in settings["postgres"].items()}),
+        redis=RedisAlerts(memory_usage_ratio=float(settings["redis"]["memory_usage_ratio"]),
+                          duration_seconds=settings["redis"]["duration_seconds"]),
+        kafka_duration_seconds=settings["kafka"]["duration_seconds"],
+        uptime=UptimeConfig(**settings["uptime"]),
     )
 
 
