@@ -44,8 +44,9 @@ LOG_BUCKET = "app-logs"
 ERROR_METRIC = "app-errors"
 KAFKA_FAILURE_METRIC = "kafka-start-failures"
 # Logs of every Cloud Run revision in the project: the frontend, the microservices, the Kafka
-# service and every 2nd gen function (the API), which runs as a Cloud Run service.
-APP_LOGS = 'resource.type = "cloud_run_revision"'
+# service and every 2nd gen function (the API), which runs as a Cloud Run service. Not their audit
+# logs: those keep the retention the compliance tier gives them.
+APP_LOGS = 'resource.type = "cloud_run_revision" AND NOT logName:"cloudaudit.googleapis.com"'
 # What Cloud Run itself logs about a container: startup probe failures, exits, out of memory.
 SYSTEM_LOG = "run.googleapis.com%2Fvarlog%2Fsystem"
 

@@ -225,6 +225,8 @@ def test_application_logs_go_to_a_regional_bucket_with_the_files_retention(stack
     sink = only(stack, "google_logging_project_sink")
     assert sink["destination"] == "logging.googleapis.com/" + ref("google_logging_project_bucket_config", bucket_address)
     assert only(stack, "google_logging_project_exclusion")["filter"] == sink["filter"]
+    # Audit logs keep the compliance tier's routing and retention.
+    assert 'NOT logName:"cloudaudit.googleapis.com"' in sink["filter"]
     errors = next(b for b in resources(stack, "google_logging_metric").values() if b["name"].endswith("app-errors"))
     assert errors["bucket_name"] == ref("google_logging_project_bucket_config", bucket_address)
     assert "severity >= ERROR" in errors["filter"] and 'resource.type = "cloud_run_revision"' in errors["filter"]
