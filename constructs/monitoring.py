@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cdktf import Fn
+from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs.google import (
@@ -96,6 +96,8 @@ class Monitoring(Construct):
             self, "log-bucket", project=config.project_id, location=config.region,
             bucket_id=config.resource_name(LOG_BUCKET), retention_days=self._settings.log_retention_days,
             description=f"Application logs of HexProperty {config.name} (Cloud Run services and functions)",
+            # Stateful: the construct id is the Terraform address. Deleting it deletes the logs with it.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=config.is_production),
             depends_on=[logging])
         destination = f"logging.googleapis.com/{self.log_bucket.id}"
         logging_project_sink.LoggingProjectSink(
