@@ -11,10 +11,12 @@ from constructs.api import Api
 from constructs.cloud_run import RuntimeWiring, url_variable
 from constructs.data import Data
 from constructs.delivery import Delivery
+from constructs.error_tracking import ErrorTracking
 from constructs.events import Events
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
 from constructs.microservices import Microservices
+from constructs.monitoring import Monitoring
 from constructs.network import Network
 from constructs.registry import ImageRepository
 from environments.config import EnvironmentConfig
@@ -67,6 +69,7 @@ class HexPropertyStack(TerraformStack):
         # built, so clients are built knowing where the database, the cache and Kafka are.
         self.data = Data(self, "data", config=config, apis=self.apis, network=self.network)
         self.events = Events(self, "events", config=config, network=self.network, apis=self.apis)
+        self.error_tracking = ErrorTracking(self, "error-tracking", config=config, apis=self.apis)
         wiring = self._wiring()
 
         # Callees before callers: each caller is built with the URLs of what it calls.
@@ -87,6 +90,10 @@ class HexPropertyStack(TerraformStack):
         self._grant_data(runtimes)
         for client in config.events.clients:
             self.events.grant_client(runtimes[client].identity)
+        self._grant_error_tracking(runtimes)
+        self.monitoring = Monitoring(
+            self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=self.frontend.url,
+            api_uri=self.api.function.service_config.uri, api_function_name=self.api.function.name)
 
         TerraformOutput(self, "frontend-url", value=self.frontend.url)
         TerraformOutput(self, "api-url", value=self.api.url)
@@ -110,7 +117,29 @@ class HexPropertyStack(TerraformStack):
             wiring[client].secret_env["REDIS_AUTH"] = redis.auth_secret.secret_id
         for client in self.config.events.clients:
             wiring[client].env.update(self.events.env_for(client))
+        for runtime in ("frontend", "api", *(s.name for s in self.config.microservices)):
+            wiring[runtime].env.update(self.error_tracking.env)
+            wiring[runtime].secret_env.update(self.error_tracking.secret_env)
         return wiring
+
+    def _grant_error_tracking(self, runtimes: dict) -> None:
+        # Every runtime reads the Sentry DSN when it deploys: all grants and the version come first.
+        for runtime in runtimes.values():
+            self.error_tracking.grant(runtime.identity)
+        for runtime in runtimes.values():
+            runtime.wait_for(*self.error_tracking.dependables)
+
+    def _monitored(self) -> dict[str, tuple[str, int | None]]:
+        """Runtime -> (its Cloud Run service name, its instance cap, or None where the cap is no signal)."""
+        config = self.config
+        services = {"frontend": config.frontend, **{s.name: s for s in config.microservices}}
+        monitored = {name: (config.resource_name(name), s.max_instances) for name, s in services.items()}
+        # A 2nd gen function is served by the Cloud Run service of the same name.
+        monitored["api"] = (config.resource_name("api"), config.api.max_instances)
+        if config.events.backend == "cloud-run":
+            # Always exactly one instance: at its cap whenever it runs.
+            monitored["kafka"] = (config.resource_name("kafka"), None)
+        return monitored
 
     def _grant_data(self, runtimes: dict) -> None:
         data = self.config.data

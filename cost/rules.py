@@ -330,6 +330,8 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
         # Firewall rules cost nothing; their logs bill as logs (load_profile.log_gib_per_month).
         "google_compute_firewall", "google_iam_workload_identity_pool", "google_iam_workload_identity_pool_provider",
         "google_service_account_iam_member", "google_project_iam_custom_role", "google_pubsub_topic_iam_member",
+        # Dashboards and exclusions cost nothing; an exclusion lowers ingestion, which the load profile sets.
+        "google_monitoring_dashboard", "google_logging_project_exclusion",
     )},
 }
 

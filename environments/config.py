@@ -101,6 +101,7 @@ class EnvironmentConfig:
     events: EventsConfig
     delivery: DeliveryConfig
     load_profile: LoadProfileConfig
+    monitoring: MonitoringConfig
 
     @property
     def is_production(self) -> bool:
@@ -306,3 +307,58 @@ class LoadProfileConfig:
         """The load of runtime `name`. A runtime the file does not define (an infrastructure
         function, the Kafka broker) serves no user requests: zero calls, its idle cost only."""
         return self.runtimes.get(name, RuntimeLoad(0.0, self.mean_request_seconds))
+
+
+# --- monitoring (issue 6) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatencyAlert:
+    percentile: int  # 95 or 99
+    threshold_ms: int
+    duration_seconds: int
+
+
+@dataclass(frozen=True)
+class ErrorAlert:
+    ratio: float  # 5xx responses over all responses
+    duration_seconds: int
+
+
+@dataclass(frozen=True)
+class PostgresAlerts:
+    cpu_utilization: float
+    memory_utilization: float
+    disk_utilization: float
+    connections: int
+    duration_seconds: int
+
+
+@dataclass(frozen=True)
+class RedisAlerts:
+    memory_usage_ratio: float
+    duration_seconds: int
+
+
+@dataclass(frozen=True)
+class UptimeConfig:
+    period_seconds: int
+    timeout_seconds: int
+    frontend_path: str
+    api_path: str
+    duration_seconds: int
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    """Notification channels, alert thresholds and durations, uptime checks, log retention."""
+
+    notification_emails: tuple[str, ...]
+    log_retention_days: int
+    latency: LatencyAlert
+    errors: ErrorAlert
+    scaling_duration_seconds: int
+    postgres: PostgresAlerts
+    redis: RedisAlerts
+    kafka_duration_seconds: int
+    uptime: UptimeConfig

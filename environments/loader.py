@@ -46,6 +46,12 @@ from environments.config import (
     LoadProfileConfig,
     MaintenanceWindow,
     ManagedKafkaConfig,
+    MonitoringConfig,
+    LatencyAlert,
+    ErrorAlert,
+    PostgresAlerts,
+    RedisAlerts,
+    UptimeConfig,
     NetworkConfig,
     PostgresConfig,
     RedisConfig,
@@ -380,7 +386,17 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
     yield from _load_profile_problems(shown, data)
+    yield from _monitoring_problems(shown, data["monitoring"])
     yield from _name_problems(shown, data, name)
+
+
+def _monitoring_problems(shown: str, monitoring: dict) -> Iterator[Problem]:
+    """Alert durations the Monitoring API accepts: whole minutes only."""
+    for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
+        seconds = monitoring[section]["duration_seconds"]
+        if seconds % 60:
+            yield Problem(shown, f"monitoring.{section}.duration_seconds", f"{seconds} s is not a whole number of minutes",
+                          f"use a multiple of 60, for example {max(60, seconds // 60 * 60)}")
 
 
 def _run_services(data: dict) -> Iterator[tuple[str, str, dict]]:
@@ -764,6 +780,22 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
         ),
         load_profile=_load_profile(data),
+        monitoring=_monitoring(data["monitoring"]),
+    )
+
+
+def _monitoring(settings: dict) -> MonitoringConfig:
+    return MonitoringConfig(
+        notification_emails=tuple(settings["notification_emails"]),
+        log_retention_days=settings["log_retention_days"],
+        latency=LatencyAlert(**settings["latency"]),
+        errors=ErrorAlert(ratio=float(settings["errors"]["ratio"]), duration_seconds=settings["errors"]["duration_seconds"]),
+        scaling_duration_seconds=settings["scaling"]["duration_seconds"],
+        postgres=PostgresAlerts(**{k: float(v) if k.endswith("utilization") else v for k, v in settings["postgres"].items()}),
+        redis=RedisAlerts(memory_usage_ratio=float(settings["redis"]["memory_usage_ratio"]),
+                          duration_seconds=settings["redis"]["duration_seconds"]),
+        kafka_duration_seconds=settings["kafka"]["duration_seconds"],
+        uptime=UptimeConfig(**settings["uptime"]),
     )
 
 

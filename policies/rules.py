@@ -25,6 +25,7 @@ LABEL_PATHS = {
     "google_sql_database_instance": ("settings", "user_labels"),
     "google_monitoring_notification_channel": ("user_labels",),
     "google_monitoring_alert_policy": ("user_labels",),
+    "google_monitoring_uptime_check_config": ("user_labels",),
 }
 
 

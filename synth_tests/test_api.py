@@ -63,7 +63,8 @@ def test_secrets_arrive_as_secret_environment_variables_readable_only_by_the_api
     declared = configs[env].api.secrets
     by_key = {s["key"]: s for s in service["secret_environment_variables"]}
     redis_auth = {"REDIS_AUTH"} if "api" in configs[env].data.redis.clients else set()
-    assert set(by_key) == set(declared) | redis_auth
+    # Every runtime reads the Sentry DSN (test_monitoring.py).
+    assert set(by_key) == set(declared) | redis_auth | {"SENTRY_DSN"}
     for variable, secret_id in declared.items():
         secret_address = address_of_attr(stack, "google_secret_manager_secret", "secret_id", secret_id)
         assert by_key[variable]["secret"] == ref("google_secret_manager_secret", secret_address, "secret_id")

@@ -112,6 +112,14 @@ CASES = [
     ("kafka-memory-per-vcpu", mutate(_set("events.managed", {"vcpu": 3, "memory_gib": 30})), "events.managed.memory_gib", ["outside Managed Kafka's 1-8 GiB per vCPU", "3-24"]),
     ("broker-memory-needs-cpu", mutate(lambda d: d["events"]["cloud_run"].update(broker_memory="6Gi", broker_cpu=1)), "events.cloud_run.broker_memory", ["needs at least 2 CPU", "broker_cpu is 1", "set broker_cpu to 2"]),
     ("microservice-named-kafka", mutate(_set("microservices.services.kafka", {})), "microservices.services.kafka", ["events tier"]),
+    # monitoring
+    ("utilization-above-one", mutate(_set("monitoring.postgres.cpu_utilization", 1.5)), "monitoring.postgres.cpu_utilization", ["1.5 is above the maximum 1", "fraction"]),
+    ("zero-error-ratio", mutate(_set("monitoring.errors.ratio", 0)), "monitoring.errors.ratio", ["0 is not above 0"]),
+    ("bad-email", mutate(_set("monitoring.notification_emails", ["platform-alerts at hexproperty"])), "monitoring.notification_emails[0]", ["not in the expected form", "An email address"]),
+    ("no-notification-emails", mutate(_set("monitoring.notification_emails", [])), "monitoring.notification_emails", ["[] should be non-empty"]),
+    ("duration-not-whole-minutes", mutate(_set("monitoring.latency.duration_seconds", 90)), "monitoring.latency.duration_seconds", ["90 s is not a whole number of minutes", "multiple of 60"]),
+    ("latency-percentile", mutate(_set("monitoring.latency.percentile", 90)), "monitoring.latency.percentile", ["not an allowed value", "95, 99"]),
+    ("no-monitoring-section", mutate(_delete("monitoring")), "monitoring", ["required key is missing", "add `monitoring`"]),
 ]
 
 # production's rules: the file is written as production.yaml

@@ -65,6 +65,7 @@ CASES = [
     ("HP-008", "production", "google_service_account_key", None, {"service_account_id": "x"}),
     ("HP-009", "production", "google_storage_bucket", bucket_body(), bucket_body(labels={"app": "hexproperty"})),
     ("HP-009", "production", "google_sql_database_instance", sql_body(), sql_body(user_labels={})),
+    ("HP-009", "production", "google_monitoring_uptime_check_config", {"user_labels": LABELS}, {"user_labels": {}}),
     ("HP-010", "production", "google_storage_bucket", bucket_body(), bucket_body(location="US")),
     ("HP-010", "production", "google_secret_manager_secret",
      {"replication": {"user_managed": {"replicas": [{"location": "europe-west1"}]}}},
