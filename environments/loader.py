@@ -32,8 +32,11 @@ import yaml
 from environments.config import (
     APP,
     SHORT_APP,
+    TIERS,
     ApiConfig,
     AutoPauseConfig,
+    ComplianceConfig,
+    CostConfig,
     BackupConfig,
     ConnectorConfig,
     DataConfig,
@@ -378,6 +381,8 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _data_problems(shown, data["data"], name)
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
+    yield from _cost_problems(shown, data["cost"])
+    yield from _compliance_problems(shown, data["compliance"], name)
     yield from _name_problems(shown, data, name)
 
 
@@ -571,6 +576,35 @@ def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
                       f"set min_instances to at most {high}, or raise max_instances")
 
 
+# Cloud Billing account ids: three groups of six uppercase hexadecimal characters.
+BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+
+
+def _cost_problems(shown: str, cost: dict) -> Iterator[Problem]:
+    if not BILLING_ACCOUNT.match(cost["billing_account"]):
+        yield Problem(shown, "cost.billing_account", f"{_short(cost['billing_account'])} is not a billing account id",
+                      "write XXXXXX-XXXXXX-XXXXXX with digits and A-F (gcloud billing projects describe <project>)")
+    for tier in sorted(cost["tier_amounts"]):
+        if tier not in TIERS:
+            close = difflib.get_close_matches(tier, TIERS, n=1)
+            yield Problem(shown, f"cost.tier_amounts.{tier}", f"{tier!r} is not a tier label of the stack",
+                          (f"did you mean {close[0]!r}? " if close else "") + f"tiers: {', '.join(TIERS)}")
+    total = sum(cost["tier_amounts"].values())
+    if total > cost["monthly_amount"]:
+        yield Problem(shown, "cost.tier_amounts", f"the tiers' budgets add up to {total}, above monthly_amount "
+                      f"{cost['monthly_amount']}", "lower the tier budgets or raise monthly_amount: tiers share the project")
+
+
+def _compliance_problems(shown: str, compliance: dict, name: str) -> Iterator[Problem]:
+    services = compliance["data_access_services"]
+    if "allServices" in services and len(services) > 1:
+        yield Problem(shown, "compliance.data_access_services", "names allServices and single services",
+                      "write [allServices] alone: it already covers every service")
+    if name == PRODUCTION and not compliance["lock_audit_bucket"]:
+        yield Problem(shown, "compliance.lock_audit_bucket", "production's audit logs could be deleted or cut short",
+                      "set lock_audit_bucket: true (irreversible: retention can then only grow)")
+
+
 # Cloud SQL editions and what they accept (gcp-facts.md section 3).
 SHARED_CORE_TIERS = {"db-f1-micro", "db-g1-small"}
 PERF_OPTIMIZED_CPUS = {2, 4, 8, 16, 32, 48, 64, 80, 96, 128}
@@ -749,6 +783,29 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
             repository=data["delivery"]["repository"],
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
         ),
+        cost=_cost(data["cost"]),
+        compliance=_compliance(data["compliance"]),
+    )
+
+
+def _cost(cost: dict) -> CostConfig:
+    return CostConfig(
+        billing_account=cost["billing_account"],
+        currency=cost["currency"],
+        monthly_amount=cost["monthly_amount"],
+        tier_amounts=MappingProxyType(dict(sorted(cost["tier_amounts"].items()))),
+        notification_emails=tuple(cost["notification_emails"]),
+    )
+
+
+def _compliance(compliance: dict) -> ComplianceConfig:
+    return ComplianceConfig(
+        organization_id=compliance.get("organization_id"),
+        data_access_services=tuple(compliance["data_access_services"]),
+        data_access_log_types=tuple(compliance["data_access_log_types"]),
+        audit_log_retention_days=compliance["audit_log_retention_days"],
+        lock_audit_bucket=compliance["lock_audit_bucket"],
+        secret_rotation_days=compliance.get("secret_rotation_days"),
     )
 
 
