@@ -112,6 +112,24 @@ CASES = [
     ("kafka-memory-per-vcpu", mutate(_set("events.managed", {"vcpu": 3, "memory_gib": 30})), "events.managed.memory_gib", ["outside Managed Kafka's 1-8 GiB per vCPU", "3-24"]),
     ("broker-memory-needs-cpu", mutate(lambda d: d["events"]["cloud_run"].update(broker_memory="6Gi", broker_cpu=1)), "events.cloud_run.broker_memory", ["needs at least 2 CPU", "broker_cpu is 1", "set broker_cpu to 2"]),
     ("microservice-named-kafka", mutate(_set("microservices.services.kafka", {})), "microservices.services.kafka", ["events tier"]),
+    # cost and compliance
+    ("no-cost-section", mutate(_delete("cost")), "cost", ["required key is missing", "Billing budgets"]),
+    ("billing-account-form", mutate(_set("cost.billing_account", "0000-0000-0000")), "cost.billing_account", ["not a billing account id", "XXXXXX-XXXXXX-XXXXXX"]),
+    ("billing-account-lowercase", mutate(_set("cost.billing_account", "01abcd-000000-000000")), "cost.billing_account", ["not a billing account id"]),
+    ("budget-currency", mutate(_set("cost.currency", "euro")), "cost.currency", ["not in the expected form", "ISO 4217"]),
+    ("budget-not-a-number", mutate(_set("cost.monthly_amount", "300 EUR")), "cost.monthly_amount", ["expected an integer"]),
+    ("budget-zero", mutate(_set("cost.monthly_amount", 0)), "cost.monthly_amount", ["below the minimum 1"]),
+    ("unknown-budget-tier", mutate(_set("cost.tier_amounts", {"databse": 10})), "cost.tier_amounts.databse", ["not a tier label", "did you mean 'data'"]),
+    ("tier-budgets-above-total", mutate(_set("cost.tier_amounts", {"data": 200, "events": 200})), "cost.tier_amounts", ["add up to 400", "above monthly_amount 300"]),
+    ("too-many-budget-emails", mutate(_set("cost.notification_emails", [f"a{i}@hexproperty.example" for i in range(6)])), "cost.notification_emails", ["5 channels"]),
+    ("budget-email-form", mutate(_set("cost.notification_emails", ["platform team"])), "cost.notification_emails[0]", ["not in the expected form", "email"]),
+    ("audit-log-type", mutate(_set("compliance.data_access_log_types", ["ADMIN_READ"])), "compliance.data_access_log_types[0]", ["not an allowed value", "DATA_READ, DATA_WRITE"]),
+    ("audit-all-and-one", mutate(_set("compliance.data_access_services", ["allServices", "storage.googleapis.com"])), "compliance.data_access_services", ["allServices and single services"]),
+    ("audit-service-form", mutate(_set("compliance.data_access_services", ["cloudsql"])), "compliance.data_access_services[0]", ["not in the expected form", "sqladmin.googleapis.com"]),
+    ("audit-retention", mutate(_set("compliance.audit_log_retention_days", 5000)), "compliance.audit_log_retention_days", ["above the maximum 3650"]),
+    ("organization-form", mutate(_set("compliance.organization_id", "organizations/123456789012")), "compliance.organization_id", ["not in the expected form", "Numeric id"]),
+    ("rotation-days-zero", mutate(_set("compliance.secret_rotation_days", 0)), "compliance.secret_rotation_days", ["below the minimum 1"]),
+    ("compliance-unknown-key", mutate(_set("compliance.lock_bucket", True)), "compliance.lock_bucket", ["unknown key", "did you mean 'lock_audit_bucket'"]),
 ]
 
 # production's rules: the file is written as production.yaml
@@ -124,6 +142,7 @@ PRODUCTION_CASES = [
     ("production-shared-core", mutate(_set("data.postgres.tier", "db-g1-small"), PRODUCTION), "data.postgres.tier", ["no SLA"]),
     ("production-redis-basic", mutate(_set("data.redis.tier", "BASIC"), PRODUCTION), "data.redis.tier", ["production without HA"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
+    ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
 ]
 

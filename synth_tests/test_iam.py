@@ -1,11 +1,15 @@
 """Least privilege across both stacks: no primitive roles, no keys, telemetry-only runtimes."""
 
+import json
+import re
+
 import pytest
 
 from constructs.runtime import TELEMETRY_ROLES
 from synth_tests.helpers import member_of, resources
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}
+PRIMITIVE_IN_TEXT = re.compile(r"roles/(?:owner|editor|viewer)\b")
 
 
 def _roles(stack):
@@ -40,3 +44,29 @@ def test_runtimes_get_only_telemetry_roles_on_the_project(stacks, configs, env):
         kafka = ["roles/managedkafka.client"] if config.events.backend == "managed" and runtime in config.events.clients else []
         expected = [*TELEMETRY_ROLES, *kafka] + (database_roles if runtime in config.data.postgres.clients else [])
         assert sorted(b["role"] for b in project_roles if b["member"] == member) == sorted(expected), runtime
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_primitive_role_in_any_value(stacks, env):
+    """Beyond `role` attributes: policy documents (`policy_data`), bindings, conditions, outputs."""
+    found = [match for value in _strings(stacks[env]) for match in PRIMITIVE_IN_TEXT.findall(value)]
+    assert found == []
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_key_is_created_or_read_anywhere(stacks, env):
+    stack = stacks[env]
+    types = [*stack.get("resource", {}), *stack.get("data", {})]
+    assert [t for t in types if "service_account_key" in t or t.endswith("_hmac_key")] == []
+    assert "private_key" not in json.dumps(stack)
