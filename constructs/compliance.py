@@ -5,7 +5,8 @@
 - A sink copies every audit log entry into a log bucket in the environment's region with the
   file's retention; production's bucket is locked, so nobody can shorten or delete the record.
 - With an organization in the file, an org policy keeps new resources in the two regions.
-- Secrets that rotate announce it on a topic the Secret Manager service agent may publish to.
+- Secrets that rotate announce it on a topic the Secret Manager service agent may publish to;
+  each notice becomes an email to `compliance.notification_emails` (the drill reminder's too).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from constructs.google import (
     pubsub_topic,
     pubsub_topic_iam_member,
 )
+from constructs.notices import email_channels, publish_alert
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -44,13 +46,17 @@ class SecretRotation:
 
 
 class Compliance(Construct):
-    """Build it before the tiers whose secrets rotate: they take `rotation`."""
+    """Build it before the tiers whose secrets rotate: they take `rotation`. `channels` get notices."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
         super().__init__(scope, id_)
         compliance = config.compliance
         project = config.project_id
         self._audit_configs(config)
+        self._monitoring = apis.enable("monitoring.googleapis.com")
+        self.channels = email_channels(self, config=config, emails=compliance.notification_emails,
+                                       purpose="Operations notices", labels=config.labels(TIER, "notices"),
+                                       depends_on=[self._monitoring])
 
         logging = apis.enable("logging.googleapis.com")
         self.audit_bucket = logging_project_bucket_config.LoggingProjectBucketConfig(
@@ -127,5 +133,12 @@ class Compliance(Construct):
             member=f"serviceAccount:service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com",
             depends_on=[apis.enable("secretmanager.googleapis.com")],
         )
+        publish_alert(
+            self, "rotation-due", topic_name=topic.name, channels=self.channels, labels=config.labels(TIER, "secret-rotation"),
+            subject=f"{config.name}: a secret is due for rotation",
+            content=("Secret Manager published SECRET_ROTATE: add the new value and disable the old version "
+                     "(docs/runbooks/cost-and-compliance.md, Secret rotation). `gcloud secrets list "
+                     f"--project={config.project_id} --format='table(name, rotation.nextRotationTime)'` shows which."),
+            depends_on=[self._monitoring])
         return SecretRotation(period_seconds=config.compliance.secret_rotation_days * DAY_SECONDS, topic=topic.id,
                               dependables=(grant,))

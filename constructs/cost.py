@@ -16,10 +16,10 @@ from constructs import Construct
 from constructs.google import (
     billing_budget,
     data_google_project,
-    monitoring_notification_channel,
     pubsub_topic,
     pubsub_topic_iam_member,
 )
+from constructs.notices import email_channels
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -46,12 +46,8 @@ class Cost(Construct):
         budgets = apis.enable("billingbudgets.googleapis.com")
 
         # The budget's own recipients: alerting channels belong to the monitoring tier.
-        channels = [
-            monitoring_notification_channel.MonitoringNotificationChannel(
-                self, f"email-{index}", type="email", display_name=f"Budget alerts {config.name}: {email}",
-                labels={"email_address": email}, user_labels=labels, depends_on=[monitoring])
-            for index, email in enumerate(cost.notification_emails)
-        ]
+        channels = email_channels(self, config=config, emails=cost.notification_emails, purpose="Budget alerts",
+                                  labels=labels, depends_on=[monitoring])
         self.topic = pubsub_topic.PubsubTopic(
             self, "topic", name=config.resource_name("budget-alerts"), labels=labels,
             depends_on=[apis.enable("pubsub.googleapis.com")])

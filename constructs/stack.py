@@ -13,6 +13,7 @@ from constructs.compliance import Compliance
 from constructs.cost import Cost
 from constructs.data import Data
 from constructs.delivery import Delivery
+from constructs.dr_drill import DrDrill
 from constructs.events import Events
 from constructs.frontend import Frontend
 from constructs.google import project_service, provider
@@ -70,6 +71,7 @@ class HexPropertyStack(TerraformStack):
         # Before the runtimes: the API's secrets rotate on its topic.
         self.compliance = Compliance(self, "compliance", config=config, apis=self.apis)
         self.cost = Cost(self, "cost", config=config, apis=self.apis)
+        DrDrill(self, "dr-drill", config=config, apis=self.apis, channels=self.compliance.channels)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
         # Data and events before the runtimes: environment variables are fixed when a service is
         # built, so clients are built knowing where the database, the cache and Kafka are.

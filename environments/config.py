@@ -104,6 +104,7 @@ class EnvironmentConfig:
     delivery: DeliveryConfig
     cost: CostConfig
     compliance: ComplianceConfig
+    disaster_recovery: DisasterRecoveryConfig
 
     @property
     def is_production(self) -> bool:
@@ -305,7 +306,16 @@ class ComplianceConfig:
     audit_log_retention_days: int
     lock_audit_bucket: bool
     secret_rotation_days: Optional[int]
+    notification_emails: tuple[str, ...]
 
     @property
     def data_access_everywhere(self) -> bool:
         return self.data_access_services == ("allServices",)
+
+
+@dataclass(frozen=True)
+class DisasterRecoveryConfig:
+    """When the drill reminder fires."""
+
+    drill_schedule: str
+    time_zone: str

@@ -41,6 +41,7 @@ from environments.config import (
     ConnectorConfig,
     DataConfig,
     DeliveryConfig,
+    DisasterRecoveryConfig,
     DataNames,
     EnvironmentConfig,
     EventsConfig,
@@ -383,6 +384,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _events_problems(shown, data)
     yield from _cost_problems(shown, data["cost"])
     yield from _compliance_problems(shown, data["compliance"], name)
+    yield from _time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     yield from _name_problems(shown, data, name)
 
 
@@ -664,13 +666,16 @@ def _auto_pause_problems(shown: str, pg: dict) -> Iterator[Problem]:
     if "replica" in pg:
         yield Problem(shown, "data.postgres.auto_pause", "cannot stop a primary that feeds a cross-region replica",
                       "remove auto_pause or replica")
-    zone = pg["auto_pause"]["time_zone"]
+    yield from _time_zone_problems(shown, "data.postgres.auto_pause.time_zone", pg["auto_pause"]["time_zone"])
+
+
+def _time_zone_problems(shown: str, path: str, zone: str) -> Iterator[Problem]:
     if zoneinfo.available_timezones():  # a machine without tz data cannot judge; the scheduler API still will
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
-            yield Problem(shown, "data.postgres.auto_pause.time_zone", f"{zone!r} is not an IANA time zone",
+            yield Problem(shown, path, f"{zone!r} is not an IANA time zone",
                           f"did you mean {close[0]!r}?" if close else "use a name such as Europe/Brussels or Etc/UTC")
 
 
@@ -785,6 +790,7 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
         ),
         cost=_cost(data["cost"]),
         compliance=_compliance(data["compliance"]),
+        disaster_recovery=DisasterRecoveryConfig(**data["disaster_recovery"]),
     )
 
 
@@ -806,6 +812,7 @@ def _compliance(compliance: dict) -> ComplianceConfig:
         audit_log_retention_days=compliance["audit_log_retention_days"],
         lock_audit_bucket=compliance["lock_audit_bucket"],
         secret_rotation_days=compliance.get("secret_rotation_days"),
+        notification_emails=tuple(compliance["notification_emails"]),
     )
 
 

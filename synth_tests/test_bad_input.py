@@ -129,6 +129,9 @@ CASES = [
     ("audit-retention", mutate(_set("compliance.audit_log_retention_days", 5000)), "compliance.audit_log_retention_days", ["above the maximum 3650"]),
     ("organization-form", mutate(_set("compliance.organization_id", "organizations/123456789012")), "compliance.organization_id", ["not in the expected form", "Numeric id"]),
     ("rotation-days-zero", mutate(_set("compliance.secret_rotation_days", 0)), "compliance.secret_rotation_days", ["below the minimum 1"]),
+    ("no-compliance-recipients", mutate(_delete("compliance.notification_emails")), "compliance.notification_emails", ["required key is missing", "operations notices"]),
+    ("drill-time-zone", mutate(_set("disaster_recovery.time_zone", "Europe/Amsterdamm")), "disaster_recovery.time_zone", ["not an IANA time zone", "Europe/Amsterdam"]),
+    ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly")), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("compliance-unknown-key", mutate(_set("compliance.lock_bucket", True)), "compliance.lock_bucket", ["unknown key", "did you mean 'lock_audit_bucket'"]),
 ]
 

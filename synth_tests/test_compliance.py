@@ -1,6 +1,7 @@
 """Security and compliance in both environments: audit logging, the audit-log bucket, data
 residency over the whole synthesized JSON, the optional location policy, secret rotation."""
 
+import base64
 import dataclasses
 import json
 
@@ -144,3 +145,36 @@ def test_the_apis_secrets_rotate_on_a_topic_the_secret_manager_agent_may_publish
         assert body["lifecycle"]["ignore_changes"] == ["rotation[0].next_rotation_time"]
         assert body["topics"] == [{"name": ref("google_pubsub_topic", topic)}]
         assert f"google_pubsub_topic_iam_member.{grant_address}" in body["depends_on"]
+
+
+def notice_alerts(stack, prefix):
+    return {a: p for a, p in resources(stack, "google_monitoring_alert_policy").items() if a.startswith(prefix)}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_rotation_notices_and_the_drill_reminder_email_the_compliance_recipients(stacks, configs, env):
+    stack, config = stacks[env], configs[env]
+    channels = {a: c for a, c in resources(stack, "google_monitoring_notification_channel").items()
+                if a.startswith("compliance_")}
+    assert sorted(c["labels"]["email_address"] for c in channels.values()) == sorted(config.compliance.notification_emails)
+    expected_channels = sorted(ref("google_monitoring_notification_channel", a, "name") for a in channels)
+    for prefix, topic_name in (("compliance_", f"hexproperty-{env}-secret-rotation"), ("dr-drill_", f"hexproperty-{env}-dr-drill")):
+        (policy,) = notice_alerts(stack, prefix).values()
+        assert sorted(policy["notification_channels"]) == expected_channels
+        threshold = policy["conditions"][0]["condition_threshold"]
+        assert f'resource.labels.topic_id = "${{google_pubsub_topic.' in threshold["filter"]
+        assert 'metric.type = "pubsub.googleapis.com/topic/send_message_operation_count"' in threshold["filter"]
+        assert (threshold["comparison"], threshold["threshold_value"]) == ("COMPARISON_GT", 0)
+        (topic,) = [t for a, t in resources(stack, "google_pubsub_topic").items() if a.startswith(prefix)]
+        assert topic["name"] == topic_name
+        assert "docs/runbooks/" in policy["documentation"]["content"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_scheduler_publishes_the_drill_reminder_on_the_files_schedule(stacks, configs, env):
+    stack, drill = stacks[env], configs[env].disaster_recovery
+    (job_address, job), = [(a, j) for a, j in resources(stack, "google_cloud_scheduler_job").items() if a.startswith("dr-drill_")]
+    (topic,) = [a for a in resources(stack, "google_pubsub_topic") if a.startswith("dr-drill_")]
+    assert (job["schedule"], job["time_zone"], job["region"]) == (drill.drill_schedule, drill.time_zone, configs[env].region)
+    assert job["pubsub_target"]["topic_name"] == ref("google_pubsub_topic", topic)
+    assert base64.b64decode(job["pubsub_target"]["data"]).decode() == "DR drill due: docs/runbooks/disaster-recovery.md#dr-drill"
