@@ -1,11 +1,11 @@
 """Cost: budgets in both environments as the files say, and cost labels on everything labelable."""
 
-import importlib
 import inspect
 
 import pytest
 from cdktf import TerraformResource
 
+from constructs import google
 from constructs.cost import BUDGET_PUBLISHER
 from policies.rules import LABEL_PATHS
 from synth_tests.helpers import ref, resources
@@ -73,7 +73,7 @@ def test_every_tier_with_a_budget_labels_resources(stacks, configs, env):
 
 
 def _binding_class(type_: str):
-    module = importlib.import_module(f"cdktf_cdktf_provider_google.{type_.removeprefix('google_')}")
+    module = getattr(google, type_.removeprefix("google_"))  # loads that one submodule (constructs/google.py)
     (cls,) = [c for _, c in inspect.getmembers(module, inspect.isclass)
               if issubclass(c, TerraformResource) and c.__module__ == module.__name__]
     return cls
@@ -82,8 +82,6 @@ def _binding_class(type_: str):
 def labelled(stack):
     """(type, address, labels) of every resource whose type takes labels: a binding with
     `reset_labels` has a `labels` argument; LABEL_PATHS names the `user_labels` types."""
-    import constructs.google  # noqa: F401  (installs the light provider package first)
-
     for type_, bodies in stack["resource"].items():
         path = LABEL_PATHS.get(type_)
         if path is None and not hasattr(_binding_class(type_), "reset_labels"):
