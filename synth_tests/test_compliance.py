@@ -178,3 +178,9 @@ def test_scheduler_publishes_the_drill_reminder_on_the_files_schedule(stacks, co
     assert (job["schedule"], job["time_zone"], job["region"]) == (drill.drill_schedule, drill.time_zone, configs[env].region)
     assert job["pubsub_target"]["topic_name"] == ref("google_pubsub_topic", topic)
     assert base64.b64decode(job["pubsub_target"]["data"]).decode() == "DR drill due: docs/runbooks/disaster-recovery.md#dr-drill"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_audit_bucket_address_is_pinned(stacks, env):
+    """Renaming the construct id would replace the bucket; a locked one cannot even be deleted."""
+    assert set(resources(stacks[env], "google_logging_project_bucket_config")) == {"compliance_audit-bucket_E129E388"}
