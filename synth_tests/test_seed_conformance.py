@@ -89,12 +89,13 @@ ROWS += [
 ] + [
     # Compliance: "Audit logging", "Access tracking": every audit entry kept in a bucket of the region.
     ("Compliance: Audit logging (sink of Cloud Audit Logs)", env,
-     lambda s, e: [b["filter"] for b in s["resource"]["google_logging_project_sink"].values()],
+     lambda s, e: [b["filter"] for a, b in s["resource"]["google_logging_project_sink"].items() if a.startswith("compliance_")],
      ['logName:"cloudaudit.googleapis.com"'])
     for env in ("staging", "production")
 ] + [
     ("Compliance: Access tracking (production's audit bucket is locked)", "production",
-     lambda s, e: [b["locked"] for b in s["resource"]["google_logging_project_bucket_config"].values()], [True]),
+     lambda s, e: [b["locked"] for a, b in s["resource"]["google_logging_project_bucket_config"].items()
+                   if a.startswith("compliance_")], [True]),
 ]
 
 
