@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from constructs import Construct
 
@@ -19,6 +19,7 @@ from constructs.source_archive import SourceArchive, function_source_bucket
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
+    from constructs.compliance import SecretRotation
     from constructs.network import Network
     from constructs.stack import Apis
 
@@ -30,7 +31,7 @@ class Api(Construct):
     """`url`, `identity` and `grant_invoker` for consumers; `secrets[ENV]` for each secret."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, network: "Network", apis: "Apis",
-                 callee_urls: Mapping[str, str], wiring: RuntimeWiring):
+                 callee_urls: Mapping[str, str], wiring: RuntimeWiring, rotation: Optional["SecretRotation"] = None):
         super().__init__(scope, id_)
         api = config.api
         self._config = config
@@ -50,7 +51,7 @@ class Api(Construct):
 
         self.secrets = {
             variable: AppSecret(self, f"secret-{variable.lower()}", config=config, apis=apis, secret_id=secret_id,
-                                tier=TIER, service="api")
+                                tier=TIER, service="api", rotation=rotation)
             for variable, secret_id in sorted(api.secrets.items())
         }
         for variable, secret in self.secrets.items():

@@ -88,6 +88,10 @@ DEPLOYER_ROLES_BY_API: dict[str, tuple[str, ...]] = {
     # Budgets live on the billing account, outside the project: its admin grants
     # roles/billing.costsManager there (docs/runbooks/deploy.md).
     "billingbudgets.googleapis.com": (),
+    # Audit configs (setIamPolicy on the project) come with roles/resourcemanager.projectIamAdmin.
+    # The location org policy needs roles/orgpolicy.policyAdmin, which Google grants only at
+    # organization level: the organization's admin grants it there (docs/runbooks/deploy.md).
+    "orgpolicy.googleapis.com": (),
 }
 
 def deployer_roles(services: list[str]) -> list[str]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs.google import secret_manager_secret, secret_manager_secret_iam_member, secret_manager_secret_version
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
+    from constructs.compliance import SecretRotation
     from constructs.stack import Apis
 
 # Runtimes that reference `latest` fail to deploy while a secret has no version, so Terraform
@@ -23,22 +24,31 @@ class AppSecret(Construct):
     """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", secret_id: str, tier: str,
-                 service: str):
+                 service: str, rotation: Optional["SecretRotation"] = None):
         super().__init__(scope, id_)
+        sm = secret_manager_secret
         # A runtime referencing the secret deploys only once these exist (version, access).
         self.dependables: list = []
         self.secret = secret_manager_secret.SecretManagerSecret(
             self,
             "secret",
             secret_id=secret_id,
-            replication=secret_manager_secret.SecretManagerSecretReplication(
-                user_managed=secret_manager_secret.SecretManagerSecretReplicationUserManaged(
-                    replicas=[secret_manager_secret.SecretManagerSecretReplicationUserManagedReplicas(
-                        location=config.region)]
+            replication=sm.SecretManagerSecretReplication(
+                user_managed=sm.SecretManagerSecretReplicationUserManaged(
+                    replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=config.region)]
                 )
             ),
             labels=config.labels(tier, service),
-            depends_on=[apis.enable("secretmanager.googleapis.com")],
+            # Rotation only publishes SECRET_ROTATE on the topic; the secret's owner adds the new
+            # version (docs/runbooks/cost-and-compliance.md). The first notice comes one period
+            # after creation; Secret Manager advances the time itself from then on.
+            rotation=sm.SecretManagerSecretRotation(
+                rotation_period=f"{rotation.period_seconds}s",
+                next_rotation_time=Fn.timeadd(Fn.plantimestamp(), f"{rotation.period_seconds}s"),
+            ) if rotation else None,
+            topics=[sm.SecretManagerSecretTopics(name=rotation.topic)] if rotation else None,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["rotation[0].next_rotation_time"]) if rotation else None,
+            depends_on=[apis.enable("secretmanager.googleapis.com"), *(rotation.dependables if rotation else ())],
         )
         self.dependables.append(secret_manager_secret_version.SecretManagerSecretVersion(
             self,

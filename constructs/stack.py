@@ -9,8 +9,11 @@ from constructs import Construct
 
 from constructs.api import Api
 from constructs.cloud_run import RuntimeWiring, url_variable
+from constructs.compliance import Compliance
+from constructs.cost import Cost
 from constructs.data import Data
 from constructs.delivery import Delivery
+from constructs.dr_drill import DrDrill
 from constructs.error_tracking import ErrorTracking
 from constructs.events import Events
 from constructs.frontend import Frontend
@@ -56,7 +59,10 @@ class HexPropertyStack(TerraformStack):
         self.config = config
         self.policies = PolicyPack(config)
         self.policies.attach(self)
-        google = provider.GoogleProvider(self, "google", project=config.project_id, region=config.region)
+        # Budgets live on the billing account: with user credentials the Budget API needs a quota
+        # project, and these send this one (gcp-facts section 6); harmless for service accounts.
+        google = provider.GoogleProvider(self, "google", project=config.project_id, region=config.region,
+                                         billing_project=config.project_id, user_project_override=True)
         # A backstop: every construct also sets its full label set (with tier and service).
         # Set by override because cdktf snake-cases the keys of provider map arguments
         # (measured: `managed-by` came out as `managed_by`).
@@ -64,6 +70,10 @@ class HexPropertyStack(TerraformStack):
         GcsBackend(self, bucket=config.state_bucket, prefix=config.name)
         self.apis = Apis(self, "apis", config=config)
         self.network = Network(self, "network", config=config, apis=self.apis)
+        # Before the runtimes: the API's secrets rotate on its topic.
+        self.compliance = Compliance(self, "compliance", config=config, apis=self.apis)
+        self.cost = Cost(self, "cost", config=config, apis=self.apis)
+        DrDrill(self, "dr-drill", config=config, apis=self.apis, channels=self.compliance.channels)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
         # Data and events before the runtimes: environment variables are fixed when a service is
         # built, so clients are built knowing where the database, the cache and Kafka are.
@@ -77,6 +87,7 @@ class HexPropertyStack(TerraformStack):
                                            wiring=wiring)
         services = self.microservices.services
         self.api = Api(self, "api", config=config, network=self.network, apis=self.apis, wiring=wiring["api"],
+                       rotation=self.compliance.rotation,
                        callee_urls={url_variable(c): services[c].url for c in config.api.calls})
         callees = {"api": self.api, **services}
         self.frontend = Frontend(self, "frontend", config=config, network=self.network, apis=self.apis,

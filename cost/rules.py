@@ -332,6 +332,8 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
         "google_service_account_iam_member", "google_project_iam_custom_role", "google_pubsub_topic_iam_member",
         # Dashboards and exclusions cost nothing; an exclusion lowers ingestion, which the load profile sets.
         "google_monitoring_dashboard", "google_logging_project_exclusion",
+        # Audit settings bill as the logs they write, which the load profile's log volume prices.
+        "google_project_iam_audit_config", "google_org_policy_policy",
     )},
 }
 

@@ -14,6 +14,8 @@ APP = "hexproperty"
 # Short prefix for names Google caps tightly (service account ids 6-30, connectors 25).
 SHORT_APP = "hp"
 MANAGED_BY = "cdktf"
+# Every `tier` label value the constructs set: per-tier budgets filter on them.
+TIERS = ("network", "frontend", "api", "microservices", "data", "events", "delivery", "monitoring", "operations")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class EnvironmentConfig:
     delivery: DeliveryConfig
     load_profile: LoadProfileConfig
     monitoring: MonitoringConfig
+    cost: CostConfig
+    compliance: ComplianceConfig
+    disaster_recovery: DisasterRecoveryConfig
 
     @property
     def is_production(self) -> bool:
@@ -362,3 +367,42 @@ class MonitoringConfig:
     redis: RedisAlerts
     kafka_duration_seconds: int
     uptime: UptimeConfig
+
+
+# --- cost and compliance (issue 6) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """Billing budgets: one for the environment's project, one per tier label."""
+
+    billing_account: str
+    currency: str
+    monthly_amount: int
+    tier_amounts: Mapping[str, int]
+    notification_emails: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComplianceConfig:
+    """Audit logging, the audit-log bucket, secret rotation and (with an organization) location policy."""
+
+    organization_id: Optional[str]
+    data_access_services: tuple[str, ...]
+    data_access_log_types: tuple[str, ...]
+    audit_log_retention_days: int
+    lock_audit_bucket: bool
+    secret_rotation_days: Optional[int]
+    notification_emails: tuple[str, ...]
+
+    @property
+    def data_access_everywhere(self) -> bool:
+        return self.data_access_services == ("allServices",)
+
+
+@dataclass(frozen=True)
+class DisasterRecoveryConfig:
+    """When the drill reminder fires."""
+
+    drill_schedule: str
+    time_zone: str

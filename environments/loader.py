@@ -32,34 +32,38 @@ import yaml
 from environments.config import (
     APP,
     SHORT_APP,
+    TIERS,
     ApiConfig,
     AutoPauseConfig,
     BackupConfig,
+    ComplianceConfig,
     ConnectorConfig,
+    CostConfig,
     DataConfig,
     DataNames,
     DeliveryConfig,
+    DisasterRecoveryConfig,
     EnvironmentConfig,
+    ErrorAlert,
     EventsConfig,
     ImagesConfig,
     KafkaOnCloudRunConfig,
+    LatencyAlert,
     LoadProfileConfig,
     MaintenanceWindow,
     ManagedKafkaConfig,
     MonitoringConfig,
-    LatencyAlert,
-    ErrorAlert,
-    PostgresAlerts,
-    RedisAlerts,
-    UptimeConfig,
     NetworkConfig,
+    PostgresAlerts,
     PostgresConfig,
+    RedisAlerts,
     RedisConfig,
     ReplicaConfig,
     RunServiceConfig,
     RuntimeLoad,
     TopicConfig,
     TrafficSplit,
+    UptimeConfig,
 )
 from environments.regions import REGIONS
 
@@ -387,6 +391,9 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _events_problems(shown, data)
     yield from _load_profile_problems(shown, data)
     yield from _monitoring_problems(shown, data["monitoring"])
+    yield from _cost_problems(shown, data["cost"])
+    yield from _compliance_problems(shown, data["compliance"], name)
+    yield from _time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     yield from _name_problems(shown, data, name)
 
 
@@ -600,6 +607,35 @@ def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
                       f"set min_instances to at most {high}, or raise max_instances")
 
 
+# Cloud Billing account ids: three groups of six uppercase hexadecimal characters.
+BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+
+
+def _cost_problems(shown: str, cost: dict) -> Iterator[Problem]:
+    if not BILLING_ACCOUNT.match(cost["billing_account"]):
+        yield Problem(shown, "cost.billing_account", f"{_short(cost['billing_account'])} is not a billing account id",
+                      "write XXXXXX-XXXXXX-XXXXXX with digits and A-F (gcloud billing projects describe <project>)")
+    for tier in sorted(cost["tier_amounts"]):
+        if tier not in TIERS:
+            close = difflib.get_close_matches(tier, TIERS, n=1)
+            yield Problem(shown, f"cost.tier_amounts.{tier}", f"{tier!r} is not a tier label of the stack",
+                          (f"did you mean {close[0]!r}? " if close else "") + f"tiers: {', '.join(TIERS)}")
+    total = sum(cost["tier_amounts"].values())
+    if total > cost["monthly_amount"]:
+        yield Problem(shown, "cost.tier_amounts", f"the tiers' budgets add up to {total}, above monthly_amount "
+                      f"{cost['monthly_amount']}", "lower the tier budgets or raise monthly_amount: tiers share the project")
+
+
+def _compliance_problems(shown: str, compliance: dict, name: str) -> Iterator[Problem]:
+    services = compliance["data_access_services"]
+    if "allServices" in services and len(services) > 1:
+        yield Problem(shown, "compliance.data_access_services", "names allServices and single services",
+                      "write [allServices] alone: it already covers every service")
+    if name == PRODUCTION and not compliance["lock_audit_bucket"]:
+        yield Problem(shown, "compliance.lock_audit_bucket", "production's audit logs could be deleted or cut short",
+                      "set lock_audit_bucket: true (irreversible: retention can then only grow)")
+
+
 # Cloud SQL editions and what they accept (gcp-facts.md section 3).
 SHARED_CORE_TIERS = {"db-f1-micro", "db-g1-small"}
 PERF_OPTIMIZED_CPUS = {2, 4, 8, 16, 32, 48, 64, 80, 96, 128}
@@ -659,13 +695,16 @@ def _auto_pause_problems(shown: str, pg: dict) -> Iterator[Problem]:
     if "replica" in pg:
         yield Problem(shown, "data.postgres.auto_pause", "cannot stop a primary that feeds a cross-region replica",
                       "remove auto_pause or replica")
-    zone = pg["auto_pause"]["time_zone"]
+    yield from _time_zone_problems(shown, "data.postgres.auto_pause.time_zone", pg["auto_pause"]["time_zone"])
+
+
+def _time_zone_problems(shown: str, path: str, zone: str) -> Iterator[Problem]:
     if zoneinfo.available_timezones():  # a machine without tz data cannot judge; the scheduler API still will
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
-            yield Problem(shown, "data.postgres.auto_pause.time_zone", f"{zone!r} is not an IANA time zone",
+            yield Problem(shown, path, f"{zone!r} is not an IANA time zone",
                           f"did you mean {close[0]!r}?" if close else "use a name such as Europe/Brussels or Etc/UTC")
 
 
@@ -781,6 +820,9 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
         ),
         load_profile=_load_profile(data),
         monitoring=_monitoring(data["monitoring"]),
+        cost=_cost(data["cost"]),
+        compliance=_compliance(data["compliance"]),
+        disaster_recovery=DisasterRecoveryConfig(**data["disaster_recovery"]),
     )
 
 
@@ -796,6 +838,28 @@ def _monitoring(settings: dict) -> MonitoringConfig:
                           duration_seconds=settings["redis"]["duration_seconds"]),
         kafka_duration_seconds=settings["kafka"]["duration_seconds"],
         uptime=UptimeConfig(**settings["uptime"]),
+    )
+
+
+def _cost(cost: dict) -> CostConfig:
+    return CostConfig(
+        billing_account=cost["billing_account"],
+        currency=cost["currency"],
+        monthly_amount=cost["monthly_amount"],
+        tier_amounts=MappingProxyType(dict(sorted(cost["tier_amounts"].items()))),
+        notification_emails=tuple(cost["notification_emails"]),
+    )
+
+
+def _compliance(compliance: dict) -> ComplianceConfig:
+    return ComplianceConfig(
+        organization_id=compliance.get("organization_id"),
+        data_access_services=tuple(compliance["data_access_services"]),
+        data_access_log_types=tuple(compliance["data_access_log_types"]),
+        audit_log_retention_days=compliance["audit_log_retention_days"],
+        lock_audit_bucket=compliance["lock_audit_bucket"],
+        secret_rotation_days=compliance.get("secret_rotation_days"),
+        notification_emails=tuple(compliance["notification_emails"]),
     )
 
 

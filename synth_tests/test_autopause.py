@@ -10,7 +10,7 @@ import pytest
 
 from constructs.source_archive import reproducible_zip
 from constructs.sql_autopause import PERMISSIONS, SOURCE_DIR
-from synth_tests.helpers import only, ref, resources
+from synth_tests.helpers import ref, resources
 
 PREFIX = "data_postgres_auto-pause_"
 
@@ -45,7 +45,7 @@ def test_alert_notifies_a_pubsub_channel_whose_topic_triggers_the_function(stagi
     trigger = function["event_trigger"]
     assert trigger["pubsub_topic"] == ref("google_pubsub_topic", topic_address)
     assert trigger["event_type"] == "google.cloud.pubsub.topic.v1.messagePublished"
-    publisher = only(staging, "google_pubsub_topic_iam_member")
+    _, publisher = one(staging, "google_pubsub_topic_iam_member")
     assert publisher["role"] == "roles/pubsub.publisher"
     assert "@gcp-sa-monitoring-notification.iam.gserviceaccount.com" in publisher["member"]
 

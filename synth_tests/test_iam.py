@@ -1,11 +1,15 @@
 """Least privilege across both stacks: no primitive roles, no keys, telemetry-only runtimes."""
 
+import json
+import re
+
 import pytest
 
 from constructs.runtime import TELEMETRY_ROLES
 from synth_tests.helpers import member_of, resources
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}
+PRIMITIVE_IN_TEXT = re.compile(r"roles/(?:owner|editor|viewer)\b")
 
 
 def _roles(stack):
@@ -55,3 +59,27 @@ def test_every_function_builds_as_its_own_identity_after_its_grants(stacks, env)
         assert sorted(b["role"] for b in mine.values()) == [
             "roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectViewer"], address
         assert set(mine) <= set(function["depends_on"]), address
+def _strings(value):
+    if isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_primitive_role_in_any_value(stacks, env):
+    """Beyond `role` attributes: policy documents (`policy_data`), bindings, conditions, outputs."""
+    found = [match for value in _strings(stacks[env]) for match in PRIMITIVE_IN_TEXT.findall(value)]
+    assert found == []
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_no_key_is_created_or_read_anywhere(stacks, env):
+    stack = stacks[env]
+    types = [*stack.get("resource", {}), *stack.get("data", {})]
+    assert [t for t in types if "service_account_key" in t or t.endswith("_hmac_key")] == []
+    assert "private_key" not in json.dumps(stack)

@@ -224,7 +224,7 @@ def test_application_logs_go_to_a_regional_bucket_with_the_files_retention(stack
     assert bucket["location"] == config.region
     assert bucket["retention_days"] == config.monitoring.log_retention_days
     assert bucket["bucket_id"] == f"hexproperty-{env}-app-logs"
-    sink = only(stack, "google_logging_project_sink")
+    (sink,) = [b for a, b in resources(stack, "google_logging_project_sink").items() if a.startswith("monitoring_")]
     assert sink["destination"] == "logging.googleapis.com/" + ref("google_logging_project_bucket_config", bucket_address)
     assert only(stack, "google_logging_project_exclusion")["filter"] == sink["filter"]
     # Audit logs keep the compliance tier's routing and retention.

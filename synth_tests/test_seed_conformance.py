@@ -66,6 +66,40 @@ ROWS = [
 ]
 
 
+def thresholds(stack, basis):
+    """The sorted threshold percentages of `basis`, the same on every budget of the stack."""
+    found = {tuple(sorted(r["threshold_percent"] for r in b["threshold_rules"] if r["spend_basis"] == basis))
+             for b in stack["resource"]["google_billing_budget"].values()}
+    assert len(found) == 1, found
+    return found.pop()
+
+
+# Cost Monitoring: "Alerts at 50%, 80%, 90% of budget", plus a forecast rule at 100 % (DESIGN.md section 3).
+ROWS += [
+    ("Cost: Alerts at 50%, 80%, 90% of budget", env, lambda s, e: thresholds(s, "CURRENT_SPEND"), (0.5, 0.8, 0.9))
+    for env in ("staging", "production")
+] + [
+    ("Cost: forecast alert at 100% of budget", env, lambda s, e: thresholds(s, "FORECASTED_SPEND"), (1.0,))
+    for env in ("staging", "production")
+] + [
+    # "Per-service cost attribution": one budget per tier label besides the environment's own.
+    ("Cost: Per-service cost attribution (budgets per tier label)", env,
+     lambda s, e: len(s["resource"]["google_billing_budget"]) > 1, True)
+    for env in ("staging", "production")
+] + [
+    # Compliance: "Audit logging", "Access tracking": every audit entry kept in a bucket of the region.
+    ("Compliance: Audit logging (sink of Cloud Audit Logs)", env,
+     lambda s, e: [b["filter"] for a, b in s["resource"]["google_logging_project_sink"].items() if a.startswith("compliance_")],
+     ['logName:"cloudaudit.googleapis.com"'])
+    for env in ("staging", "production")
+] + [
+    ("Compliance: Access tracking (production's audit bucket is locked)", "production",
+     lambda s, e: [b["locked"] for a, b in s["resource"]["google_logging_project_bucket_config"].items()
+                   if a.startswith("compliance_")], [True]),
+]
+
+
 @pytest.mark.parametrize("seed_line,env,extract,expected", ROWS, ids=[f"{r[1]}: {r[0]}" for r in ROWS])
 def test_seed_number(stacks, seed_line, env, extract, expected):
     assert extract(stacks[env], env) == expected, seed_line
+
