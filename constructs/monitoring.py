@@ -75,6 +75,7 @@ class Monitoring(Construct):
                 depends_on=[monitoring])
             for address in self._settings.notification_emails
         ]
+        self._channel_names = [channel.name for channel in self.channels]  # read once: each read is a jsii round trip
         self._logs(apis)
         for name, (service, max_instances) in runtimes.items():
             self._runtime_alerts(name, service, max_instances)
@@ -119,7 +120,7 @@ class Monitoring(Construct):
     def _policy(self, id_: str, title: str, conditions: list, doc: str, service: str) -> None:
         alert.MonitoringAlertPolicy(
             self, id_, display_name=f"{self._config.resource_name(service)}: {title}", combiner="OR",
-            conditions=conditions, notification_channels=[c.name for c in self.channels],
+            conditions=conditions, notification_channels=self._channel_names,
             alert_strategy=alert.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
             documentation=alert.MonitoringAlertPolicyDocumentation(
                 mime_type="text/markdown", subject=f"HexProperty {self._config.name}: {service} {title}",

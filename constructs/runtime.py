@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from constructs import Construct
@@ -43,16 +44,18 @@ class RuntimeIdentity(Construct):
             for role in roles
         ]
 
-    @property
+    # Cached: each read of a resource attribute is a round trip into jsii, and an identity's
+    # member string is read by every grant made to it.
+    @cached_property
     def email(self) -> str:
         return self.account.email
 
-    @property
+    @cached_property
     def member(self) -> str:
         """`serviceAccount:<email>`, the IAM member string."""
         return self.account.member
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The account's resource name (`projects/<p>/serviceAccounts/<email>`)."""
         return self.account.name

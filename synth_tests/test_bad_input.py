@@ -178,30 +178,50 @@ ALL_CASES = [(*case, "staging") for case in CASES] + [(*case, "production") for 
 
 
 @pytest.mark.parametrize("case_id,build,key,words,env", ALL_CASES, ids=[c[0] for c in ALL_CASES])
-def test_broken_file_is_refused_clearly(tmp_path, previous_output, case_id, build, key, words, env):
+def test_broken_file_is_refused_clearly(tmp_path, monkeypatch, capsys, previous_output, case_id, build, key, words, env):
+    """In-process for speed; the end-to-end runs below prove the same through a real process."""
+    import main
+    from constructs import google
+
     envdir = tmp_path / "environments"
     envdir.mkdir()
-    bad = envdir / f"{env}.yaml"
-    bad.write_text(build())
+    (envdir / f"{env}.yaml").write_text(build())
     before = tree_digest(previous_output)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(main, "synthesize", lambda *a, **k: pytest.fail("a broken file reached synthesis"))
+    monkeypatch.setattr(google, "skip_runtime_type_checks", lambda: None)
 
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(previous_output)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
+    status = main.main(["--environments-dir", str(envdir), "--outdir", str(previous_output)])
 
-    assert run.returncode == 2, run.stderr
-    assert "Traceback" not in run.stderr
-    problem_lines = [line for line in run.stderr.splitlines() if line.startswith(f"environments/{env}.yaml: ")]
-    assert problem_lines, run.stderr
+    stderr = capsys.readouterr().err
+    assert status == 2, stderr
+    problem_lines = [line for line in stderr.splitlines() if line.startswith(f"environments/{env}.yaml: ")]
+    assert problem_lines, stderr
     matching = [line for line in problem_lines if line.startswith(f"environments/{env}.yaml: {key}:")]
-    assert matching, f"no problem at {key}:\n{run.stderr}"
+    assert matching, f"no problem at {key}:\n{stderr}"
     line = matching[0]
     for word in words:
         assert word in line, f"{word!r} missing from: {line}"
     assert "Fix: " in line
     assert tree_digest(previous_output) == before
     assert not list(tmp_path.glob(".cdktf.out*")), "a half-written output folder was left behind"
+
+
+@pytest.mark.parametrize("case_id", ["not-yaml", "min-above-max", "decommissioned-runtime"])
+def test_a_broken_file_through_the_real_command(tmp_path, previous_output, case_id):
+    build = next(case[1] for case in ALL_CASES if case[0] == case_id)
+    envdir = tmp_path / "environments"
+    envdir.mkdir()
+    (envdir / "staging.yaml").write_text(build())
+    before = tree_digest(previous_output)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(previous_output)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.startswith("environments/staging.yaml: ") and "Fix: " in run.stderr
+    assert tree_digest(previous_output) == before
 
 
 def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
