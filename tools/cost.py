@@ -26,10 +26,10 @@ from cost.prices import PriceBook, load_prices  # noqa: E402
 from cost.report import (README_BEGIN, README_END, diff_document, diff_text, document,  # noqa: E402
                          envelope, readme_block, table)
 from cost.stack import environment_of  # noqa: E402
+from tools import readme_blocks  # noqa: E402
 from environments.config import LoadProfileConfig  # noqa: E402
 from environments.loader import ENVIRONMENTS_DIR, ConfigError, environment_files, load_environment  # noqa: E402
 
-README = ROOT / "README.md"
 COMMANDS = ("estimate", "diff", "readme")
 
 
@@ -91,15 +91,8 @@ def run_diff(args: argparse.Namespace, book: PriceBook) -> int:
 
 def run_readme(args: argparse.Namespace, book: PriceBook) -> int:
     block = readme_block([estimate_env(args.outdir, env, book)[0] for env in all_envs()], book)
-    text = README.read_text(encoding="utf-8")
-    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
-    if args.check:
-        if text[start:end] != block:
-            print("README.md cost estimate is stale: run `make cost-readme`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(text[:start] + block + text[end:], encoding="utf-8")
-    return 0
+    return readme_blocks.write_or_check(block, README_BEGIN, README_END, check=args.check, what="cost estimate",
+                                        target="cost-readme")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -1,0 +1,26 @@
+"""Generated blocks of README.md: each sits between a begin and an end marker, is rewritten by
+its make target and checked by a test, so the README cannot drift from what generates it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def current_block(text: str, begin: str, end: str) -> str:
+    return text[text.index(begin):text.index(end) + len(end)]
+
+
+def write_or_check(block: str, begin: str, end: str, *, check: bool, what: str, target: str) -> int:
+    """Replace the README's block with `block`, or with `check` only report whether it is current."""
+    text = README.read_text(encoding="utf-8")
+    current = current_block(text, begin, end)
+    if check:
+        if current != block:
+            print(f"README.md {what} is stale: run `make {target}`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(text.replace(current, block), encoding="utf-8")
+    return 0
