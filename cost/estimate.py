@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cost.prices import PriceBook
 from cost.rules import PROJECT_COSTS, RULES, Context, Cost, Unpriced
-from cost.stack import Resource, resources
+from cost.stack import Resource, resources, tier_of
 from environments.config import LoadProfileConfig
 
 PROJECT = "(project)"
@@ -68,19 +68,19 @@ def estimate(stack: dict, env: str, profile: LoadProfileConfig, book: PriceBook)
     for resource in resources(stack):
         rule = RULES.get(resource.type)
         ctx.used.clear()
+        tier = tier_of(stack, resource)
         if rule is None:
-            lines.append(_unpriced(resource, f"no pricing rule for {resource.type}"))
+            lines.append(_unpriced(resource, tier, f"no pricing rule for {resource.type}"))
             continue
         try:
             cost = rule(resource, ctx)
         except Unpriced as reason:
-            lines.append(_unpriced(resource, str(reason)))
+            lines.append(_unpriced(resource, tier, str(reason)))
             continue
         if cost is None:
             no_charge.append(resource.ref)
         else:
-            lines.append(_line(resource.ref, resource.display_name, resource.tier, cost, ctx,
-                               _region_note(resource, ctx)))
+            lines.append(_line(resource.ref, resource.display_name, tier, cost, ctx, _region_note(resource, ctx)))
     for name, tier, rule in PROJECT_COSTS:
         ctx.used.clear()
         lines.append(_line(f"{PROJECT}.{name.replace(' ', '_')}", name, tier, rule(ctx), ctx, ()))
@@ -91,8 +91,8 @@ def _line(ref: str, name: str, tier: str, cost: Cost, ctx: Context, extra: tuple
     return Line(ref, name, tier, cost.idle, cost.load, cost.basis, cost.notes + extra, tuple(dict.fromkeys(ctx.used)))
 
 
-def _unpriced(resource: Resource, reason: str) -> Line:
-    return Line(resource.ref, resource.display_name, resource.tier, None, None, reason)
+def _unpriced(resource: Resource, tier: str, reason: str) -> Line:
+    return Line(resource.ref, resource.display_name, tier, None, None, reason)
 
 
 def _region_note(resource: Resource, ctx: Context) -> tuple[str, ...]:

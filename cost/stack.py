@@ -54,6 +54,15 @@ def resources(stack: dict) -> Iterator[Resource]:
             yield Resource(type_, address, body)
 
 
+def tier_of(stack: dict, resource: Resource) -> str:
+    """A secret version carries no labels of its own: it bills to its secret's tier."""
+    if "tier" not in resource.labels:
+        parent = find(stack, resource.body.get("secret"))
+        if parent is not None and "tier" in parent.labels:
+            return parent.labels["tier"]
+    return resource.tier
+
+
 def find(stack: dict, reference: Any) -> Resource | None:
     """The resource a `${type.address.attribute}` string points at, or None."""
     match = REFERENCE.match(reference) if isinstance(reference, str) else None

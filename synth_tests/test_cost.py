@@ -17,7 +17,7 @@ from cost.estimate import diff, estimate
 from cost.prices import Price, PriceBook, load_prices
 from cost.report import README_BEGIN, README_END, readme_block
 from cost.stack import gib, quantity
-from environments.config import LoadProfileConfig, RuntimeLoad
+from environments.config import TIERS, LoadProfileConfig, RuntimeLoad
 from synth_tests.helpers import without_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,3 +303,9 @@ def test_cli_diff_of_a_snapshot_and_a_fresh_synth(synth_dir):
 def test_cli_bad_input_says_what_to_do(tmp_path):
     out = run_cost("staging", "--outdir", str(tmp_path))
     assert out.returncode == 2 and "make synth" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_secret_version_bills_to_its_secrets_tier(stacks, configs):
+    result = estimate(stacks["production"], "production", configs["production"].load_profile, load_prices())
+    versions = [line for line in result.lines if line.ref.startswith("google_secret_manager_secret_version.")]
+    assert versions and {line.tier for line in versions} <= set(TIERS)
