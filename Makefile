@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # node_modules/.bin first: its Node LTS (package.json) runs jsii and the cdktf CLI.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# The cdktf CLI and Terraform phone HashiCorp's checkpoint service for update notices; no.
+export CHECKPOINT_DISABLE := 1
 ENV ?=
 ARGS ?=
 REF ?=

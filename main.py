@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
               f"policies.pack.suppress); {args.outdir} left untouched", file=sys.stderr)
         return EXIT_POLICY
     names = ", ".join(c.name for c in configs)
-    print(f"synthesized {names} into {args.outdir}", file=sys.stderr)
+    print(f"synthesized {names} into {args.outdir}")
     return 0
 
 
