@@ -185,3 +185,33 @@ def test_every_checkov_skip_has_a_reason():
         assert set(entry) == {"id", "reason"}, entry
         assert entry["id"].startswith(("CKV_GCP_", "CKV2_GCP_")), entry["id"]
         assert len(entry["reason"].strip()) >= 20, entry["id"]
+
+
+def _checkov_report(passed=(), failed=(), parsing_errors=0):
+    def check(resource, check_id="CKV_GCP_1"):
+        return {"file_path": "/staging/cdk.tf.json", "resource": resource, "check_id": check_id, "check_name": "a check"}
+    return {"check_type": "terraform_json", "summary": {"parsing_errors": parsing_errors},
+            "results": {"passed_checks": [check(r) for r in passed], "failed_checks": [check(r) for r in failed]}}
+
+
+GATE_EXPECTED = {"/staging/cdk.tf.json": {("google_storage_bucket", "b_1"), ("google_project_service", "api_1")}}
+GATE_TYPES = {"google_storage_bucket"}  # checkov has no check for google_project_service
+
+
+def test_checkov_gate_passes_when_every_checked_resource_was_judged_clean():
+    from tools.checkov_gate import judge
+
+    assert judge(GATE_EXPECTED, [_checkov_report(passed=["resource.b_1"])], GATE_TYPES) == ([], 1)
+
+
+@pytest.mark.parametrize("reports,words", [
+    ([_checkov_report(failed=["resource.b_1"])], "FAILED CKV_GCP_1"),
+    ([_checkov_report(passed=["resource.b_1"], parsing_errors=1)], "could not parse 1 file"),
+    ([_checkov_report()], "did not judge 1 resource(s) of /staging/cdk.tf.json: google_storage_bucket.b_1"),
+    ([], "produced no terraform_json report"),
+], ids=["failed-check", "parsing-error", "resource-silently-skipped", "no-report"])
+def test_checkov_gate_fails_loudly(reports, words):
+    from tools.checkov_gate import judge
+
+    problems, _ = judge(GATE_EXPECTED, reports, GATE_TYPES)
+    assert any(words in problem for problem in problems), problems

@@ -63,6 +63,29 @@ def run_checkov(stacks_dir: Path, skips: dict[str, str]) -> list[dict]:
     return reports if isinstance(reports, list) else [reports]
 
 
+def judge(expected: dict[str, set[tuple[str, str]]], reports: list[dict], types: set[str]) -> tuple[list[str], int]:
+    """(problems, resources judged): failed checks, parsing errors, and every resource of a type
+    checkov has checks for that its results do not mention."""
+    problems = [] if reports else ["checkov produced no terraform_json report"]
+    seen, parsing_errors = set(), 0
+    for report in reports:
+        parsing_errors += report["summary"].get("parsing_errors", 0)
+        results = report.get("results", {})
+        for status in ("passed_checks", "failed_checks", "skipped_checks"):
+            for check in results.get(status, []):
+                seen.add((check["file_path"], check["resource"].split(".", 1)[-1]))
+        for check in results.get("failed_checks", []):
+            problems.append(f"FAILED {check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}")
+    if parsing_errors:
+        problems.append(f"checkov could not parse {parsing_errors} file(s)")
+    for file_path, resources in expected.items():
+        missing = sorted(f"{t}.{n}" for t, n in resources if t in types and (file_path, n) not in seen)
+        if missing:
+            problems.append(f"checkov did not judge {len(missing)} resource(s) of {file_path}: {', '.join(missing[:5])}")
+    judged = sum(1 for f, resources in expected.items() for _, n in resources if (f, n) in seen)
+    return problems, judged
+
+
 def main() -> int:
     stacks_dir = ROOT / (sys.argv[1] if len(sys.argv) > 1 else "cdktf.out/stacks")
     expected = stack_resources(stacks_dir)
@@ -70,29 +93,10 @@ def main() -> int:
         raise SystemExit(f"no stacks under {stacks_dir}: run `make synth` first")
     skips = load_skips()
     reports = [r for r in run_checkov(stacks_dir, skips) if r.get("check_type") == "terraform_json"]
-    problems = []
-    if not reports:
-        problems.append("checkov produced no terraform_json report")
-    failed, seen, parsing_errors = [], set(), 0
-    for report in reports:
-        parsing_errors += report["summary"].get("parsing_errors", 0)
-        results = report.get("results", {})
-        for status in ("passed_checks", "failed_checks", "skipped_checks"):
-            for check in results.get(status, []):
-                seen.add((check["file_path"], check["resource"].split(".", 1)[-1]))
-        failed += results.get("failed_checks", [])
-    for check in failed:
-        problems.append(f"FAILED {check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}")
-    if parsing_errors:
-        problems.append(f"checkov could not parse {parsing_errors} file(s)")
-    types = checked_types(skips)
-    for file_path, resources in expected.items():
-        missing = sorted(f"{t}.{n}" for t, n in resources if t in types and (file_path, n) not in seen)
-        if missing:
-            problems.append(f"checkov did not judge {len(missing)} resource(s) of {file_path}: {', '.join(missing[:5])}")
-    judged = sum(1 for f, resources in expected.items() for t, n in resources if (f, n) in seen)
+    problems, judged = judge(expected, reports, checked_types(skips))
     total = sum(len(r) for r in expected.values())
-    print(f"checkov: {sum(r['summary']['passed'] for r in reports)} passed, {len(failed)} failed, "
+    print(f"checkov: {sum(r['summary']['passed'] for r in reports)} passed, "
+          f"{sum(r['summary']['failed'] for r in reports)} failed, "
           f"{sum(r['summary']['skipped'] for r in reports)} skipped ({len(skips)} checks skipped by "
           f"policies/checkov-skips.yaml); {judged} of {total} resources judged, the rest have no checkov checks")
     for problem in problems:
