@@ -2,12 +2,14 @@
 
 floor: a fresh Python that loads the cdktf and google provider jsii assemblies and nothing else.
 synth: a fresh `python main.py` synthesizing every environment.
+scaling: staging alone with 0, 8 and 16 extra microservices, and the cost of one more service.
 Each figure is the median of --runs runs; the last line is the ratio (target: at most 1.3).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -15,8 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = "import cdktf\nfrom constructs import google\ngoogle.load_assembly()\n"
+EXTRA_SERVICES = (0, 8, 16)
 
 
 def timed(command: list[str]) -> float:
@@ -25,24 +30,47 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def median_line(label: str, samples: list[float]) -> str:
+    return f"{label:<40} {statistics.median(samples):.2f} s  median of {len(samples)}: " + ", ".join(
+        f"{s:.2f}" for s in samples)
+
+
+def staging_with_services(folder: Path, extra: int) -> Path:
+    """An environments folder whose staging file declares `extra` more microservices."""
+    envdir = folder / f"envs-{extra}"
+    envdir.mkdir()
+    shutil.copy(ROOT / "environments" / "environment.schema.json", envdir)
+    data = yaml.safe_load((ROOT / "environments" / "staging.yaml").read_text())
+    data["microservices"]["services"].update({f"bench{n:02d}": {} for n in range(extra)})
+    (envdir / "staging.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return envdir
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (at least 3)")
     args = parser.parse_args()
     runs = max(args.runs, 3)
     with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/cdktf.out"
         timed([sys.executable, "-c", FLOOR])  # warm the file cache and jsii's assembly cache
-        # Interleave so drift on a noisy machine hits both figures alike.
-        floor_samples, synth_samples = [], []
+        # Interleave so drift on a noisy machine hits every figure alike.
+        floor, synth = [], []
+        scaling: dict[int, list[float]] = {extra: [] for extra in EXTRA_SERVICES}
+        envdirs = {extra: staging_with_services(Path(tmp), extra) for extra in EXTRA_SERVICES}
         for _ in range(runs):
-            floor_samples.append(timed([sys.executable, "-c", FLOOR]))
-            synth_samples.append(timed([sys.executable, "main.py", "--outdir", f"{tmp}/cdktf.out"]))
-    floor, synth = statistics.median(floor_samples), statistics.median(synth_samples)
-    print(f"floor (load cdktf + google assemblies): {floor:.2f} s  median of {runs}: "
-          + ", ".join(f"{s:.2f}" for s in floor_samples))
-    print(f"synth (every environment):             {synth:.2f} s  median of {runs}: "
-          + ", ".join(f"{s:.2f}" for s in synth_samples))
-    print(f"ratio synth/floor: {synth / floor:.2f}")
+            floor.append(timed([sys.executable, "-c", FLOOR]))
+            synth.append(timed([sys.executable, "main.py", "--outdir", out]))
+            for extra, envdir in envdirs.items():
+                scaling[extra].append(timed([sys.executable, "main.py", "--environments-dir", str(envdir),
+                                             "--outdir", out]))
+    for extra in EXTRA_SERVICES:
+        print(median_line(f"staging with {extra} extra microservices:", scaling[extra]))
+    low, high = (statistics.median(scaling[n]) for n in (EXTRA_SERVICES[0], EXTRA_SERVICES[-1]))
+    print(f"each extra microservice: +{(high - low) / EXTRA_SERVICES[-1] * 1000:.0f} ms")
+    print(median_line("floor (load cdktf + google assemblies):", floor))
+    print(median_line("synth (every environment):", synth))
+    print(f"ratio synth/floor: {statistics.median(synth) / statistics.median(floor):.2f}")
     return 0
 
 
