@@ -384,7 +384,7 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
                 yield Problem(shown, second, f"{ranges[second]} overlaps {first} ({ranges[first]})",
                               "give each range its own addresses")
 
-    yield from _min_max(shown, data, "network.connector")
+    yield from _min_max(shown, data["network"]["connector"], "network.connector")
     yield from _application_problems(shown, data, name)
     yield from _data_problems(shown, data["data"], name)
     yield from _delivery_problems(shown, data)
@@ -427,13 +427,8 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
         yield Problem(shown, f"microservices.services.{cycle[0]}.calls", f"calls go round in a circle: {' -> '.join(cycle)}",
                       "break the cycle (for example with an event on Kafka instead of a call)")
 
-    runtimes = set(RUNTIMES) | set(services)
     for store in ("postgres", "redis"):
-        for index, client in enumerate(data["data"][store]["clients"]):
-            if client not in runtimes:
-                close = difflib.get_close_matches(client, sorted(runtimes), n=1)
-                yield Problem(shown, f"data.{store}.clients[{index}]", f"{client!r} is not a runtime of this environment",
-                              (f"did you mean {close[0]!r}? " if close else "") + f"runtimes: {', '.join(sorted(runtimes))}")
+        yield from _unknown_runtimes(shown, data, f"data.{store}.clients", data["data"][store]["clients"])
 
     api = data["api"]
     runtime = api["runtime"]
@@ -444,17 +439,14 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
     elif runtime not in SUPPORTED_RUNTIMES:
         yield Problem(shown, "api.runtime", f"{runtime} is not a Cloud Functions runtime this project knows",
                       f"use one of: {', '.join(SUPPORTED_RUNTIMES)}")
-    yield from _min_max(shown, data, "api")
+    yield from _min_max(shown, api, "api")
     megabytes = _function_memory_mb(api["memory"])
     if not 128 <= megabytes <= 32 * 1024:
         yield Problem(shown, "api.memory", f"{api['memory']} is outside 128M-32Gi", "use for example 256M or 512M")
     yield from _calls(shown, "api.calls", api["calls"], "api", set(services))
 
     for runtime_name, path, service in _run_services(data):
-        low, high = service["min_instances"], service["max_instances"]
-        if low > high:
-            yield Problem(shown, f"{path}.min_instances", f"min_instances {low} is above max_instances {high}",
-                          f"set min_instances to at most {high}, or raise max_instances")
+        yield from _min_max(shown, service, path)
         yield from _memory_for_cpu(shown, path, service["memory"], service["cpu"])
         # The frontend calls the API and services; services call services; nothing calls the frontend.
         callable_ = set(services) | ({"api"} if runtime_name == "frontend" else set())
@@ -473,13 +465,8 @@ def _events_problems(shown: str, data: dict) -> Iterator[Problem]:
     if EVENTS_COMPONENT in services:
         yield Problem(shown, f"microservices.services.{EVENTS_COMPONENT}", f"{EVENTS_COMPONENT!r} names the events tier's "
                       "service, service account and cluster", "give the microservice another name")
-    runtimes = sorted(set(RUNTIMES) | services)
     for role in ("producers", "consumers"):
-        for index, runtime in enumerate(events[role]):
-            if runtime not in runtimes:
-                close = difflib.get_close_matches(runtime, runtimes, n=1)
-                fix = (f"did you mean {close[0]!r}? " if close else "") + f"runtimes are: {', '.join(runtimes)}"
-                yield Problem(shown, f"events.{role}[{index}]", f"{runtime!r} is not a runtime in this file", fix)
+        yield from _unknown_runtimes(shown, data, f"events.{role}", events[role])
 
     kafka = events["cloud_run"]
     for key in ("proxy_image", "broker_image"):
@@ -500,12 +487,18 @@ def _runtime_names(data: dict) -> list[str]:
 
 
 def _load_profile_problems(shown: str, data: dict) -> Iterator[Problem]:
-    known = _runtime_names(data)
     for runtime in data["load_profile"]["runtimes"]:
-        if runtime not in known:
-            close = difflib.get_close_matches(runtime, known, n=1)
+        yield from _unknown_runtimes(shown, data, f"load_profile.runtimes.{runtime}", [runtime], indexed=False)
+
+
+def _unknown_runtimes(shown: str, data: dict, path: str, names: Iterable[str], indexed: bool = True) -> Iterator[Problem]:
+    """Names that should be runtimes of the file (frontend, api, a microservice) but are not."""
+    known = _runtime_names(data)
+    for index, name in enumerate(names):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
             fix = (f"did you mean {close[0]!r}? " if close else "") + f"runtimes here: {', '.join(known)}"
-            yield Problem(shown, f"load_profile.runtimes.{runtime}", f"{runtime!r} is not a runtime of this file", fix)
+            yield Problem(shown, f"{path}[{index}]" if indexed else path, f"{name!r} is not a runtime of this file", fix)
 
 
 def _calls(shown: str, path: str, calls: list, caller: str, callable_: set) -> Iterator[Problem]:
@@ -599,8 +592,7 @@ def _shared_deploy_branches(configs: list[EnvironmentConfig]) -> Iterator[Proble
             owner.setdefault(branch, config)
 
 
-def _min_max(shown: str, data: dict, path: str) -> Iterator[Problem]:
-    section = _get(data, path)
+def _min_max(shown: str, section: dict, path: str) -> Iterator[Problem]:
     low, high = section.get("min_instances"), section.get("max_instances")
     if low is not None and high is not None and low > high:
         yield Problem(shown, f"{path}.min_instances", f"min_instances {low} is above max_instances {high}",

@@ -155,6 +155,7 @@ PRODUCTION_CASES = [
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
+    ("unknown-database-client", mutate(_set("data.postgres.clients", ["api", "bookngs"])), "data.postgres.clients[1]", ["'bookngs' is not a runtime of this file", "did you mean 'bookings'"]),
     ("load-unknown-runtime", mutate(_set("load_profile.runtimes", {"serach": {"calls_per_request": 1}})), "load_profile.runtimes.serach", ["not a runtime of this file", "did you mean 'search'"]),
     ("load-negative-traffic", mutate(_set("load_profile.egress_gib_per_month", -5)), "load_profile.egress_gib_per_month", ["-5 is below the minimum 0"]),
 ]
