@@ -23,6 +23,7 @@ from constructs.google import (
     sql_database_instance,
     sql_user,
 )
+from constructs.secrets import regional_replication
 from constructs.sql_autopause import SqlAutoPause
 from environments.config import DataNames, EnvironmentConfig
 
@@ -230,15 +231,11 @@ class Redis(Construct):
             depends_on=[network.private_services, apis.enable("redis.googleapis.com")],
         )
 
-        sm = secret_manager_secret
-        self.auth_secret = sm.SecretManagerSecret(
+        self.auth_secret = secret_manager_secret.SecretManagerSecret(
             self,
             "auth-secret",
             secret_id=config.resource_name(DataNames.REDIS_AUTH),
-            # Pinned to the environment's region (data residency), not Google's automatic choice.
-            replication=sm.SecretManagerSecretReplication(user_managed=sm.SecretManagerSecretReplicationUserManaged(
-                replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=config.region)],
-            )),
+            replication=regional_replication(config),
             labels=config.labels(TIER, "redis"),
             depends_on=[apis.enable("secretmanager.googleapis.com")],
         )

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 PLACEHOLDER = "unset: add the real value with gcloud secrets versions add"
 
 
+def regional_replication(config: EnvironmentConfig) -> secret_manager_secret.SecretManagerSecretReplication:
+    """Replicas in the environment's region only (data residency), not Google's automatic choice."""
+    sm = secret_manager_secret
+    return sm.SecretManagerSecretReplication(user_managed=sm.SecretManagerSecretReplicationUserManaged(
+        replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=config.region)],
+    ))
+
+
 class AppSecret(Construct):
     """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
 
@@ -33,11 +41,7 @@ class AppSecret(Construct):
             self,
             "secret",
             secret_id=secret_id,
-            replication=sm.SecretManagerSecretReplication(
-                user_managed=sm.SecretManagerSecretReplicationUserManaged(
-                    replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=config.region)]
-                )
-            ),
+            replication=regional_replication(config),
             labels=config.labels(tier, service),
             # Rotation only publishes SECRET_ROTATE on the topic; the secret's owner adds the new
             # version (docs/runbooks/cost-and-compliance.md). The first notice comes one period

@@ -452,7 +452,7 @@ def _application_problems(shown: str, data: dict, name: str) -> Iterator[Problem
         callable_ = set(services) | ({"api"} if runtime_name == "frontend" else set())
         yield from _calls(shown, f"{path}.calls", service["calls"], runtime_name, callable_)
         if "traffic" in service:
-            yield from _traffic(shown, f"{path}.traffic", service["traffic"], data_name=f"hexproperty-{name}-{runtime_name}")
+            yield from _traffic(shown, f"{path}.traffic", service["traffic"], data_name=f"{APP}-{name}-{runtime_name}")
         image = service["image"]
         if name == PRODUCTION and ("@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"))):
             yield Problem(shown, f"{path}.image", f"{image!r} is untagged or :latest, which production never deploys",
@@ -733,17 +733,17 @@ def _production_problems(shown: str, pg: dict, redis: dict) -> Iterator[Problem]
 def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     """(key path that produced it, name, kind) for every name the stacks derive from the file."""
     yield "state.bucket", data["state"]["bucket"], "bucket name"
-    yield "(file name)", f"hexproperty-{name}-vpc", "resource name"
-    yield "(file name)", f"hp-{name}-conn", "VPC Access connector name"
-    yield "(file name)", f"hexproperty-{name}-function-sources", "bucket name"
-    yield "(file name)", f"hp-{name}-api-build", "service account id"
+    yield "(file name)", f"{APP}-{name}-vpc", "resource name"
+    yield "(file name)", f"{SHORT_APP}-{name}-conn", "VPC Access connector name"
+    yield "(file name)", f"{APP}-{name}-function-sources", "bucket name"
+    yield "(file name)", f"{SHORT_APP}-{name}-api-build", "service account id"
     for runtime in RUNTIMES:
-        yield runtime, f"hp-{name}-{runtime}", "service account id"
-    yield "frontend", f"hexproperty-{name}-frontend", "Cloud Run service name"
+        yield runtime, f"{SHORT_APP}-{name}-{runtime}", "service account id"
+    yield "frontend", f"{APP}-{name}-frontend", "Cloud Run service name"
     for service in data["microservices"]["services"]:
         key = f"microservices.services.{service}"
-        yield key, f"hp-{name}-{service}", "service account id"
-        yield key, f"hexproperty-{name}-{service}", "Cloud Run service name"
+        yield key, f"{SHORT_APP}-{name}-{service}", "service account id"
+        yield key, f"{APP}-{name}-{service}", "Cloud Run service name"
     pg = data["data"]["postgres"]
     yield "(file name)", f"{APP}-{name}-{DataNames.SQL}", "resource name"
     yield "(file name)", f"{APP}-{name}-{DataNames.REDIS}", "Memorystore instance id"
@@ -758,15 +758,15 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         yield "data.postgres.auto_pause", f"{SHORT_APP}-{name}-{DataNames.PAUSE_ACCOUNT}-build", "service account id"
         yield ("data.postgres.auto_pause", DataNames.custom_role_id(f"{APP}-{name}-{DataNames.PAUSE_ACCOUNT}"),
                "custom role id")
-    yield "(file name)", f"hp-{name}-github", "workload identity pool id"
-    yield "(file name)", f"hp-{name}-deployer", "service account id"
-    yield "(file name)", f"hp-{name}-planner", "service account id"
+    yield "(file name)", f"{SHORT_APP}-{name}-github", "workload identity pool id"
+    yield "(file name)", f"{SHORT_APP}-{name}-deployer", "service account id"
+    yield "(file name)", f"{SHORT_APP}-{name}-planner", "service account id"
     if data["events"]["backend"] == "cloud-run":
-        yield "events", f"hp-{name}-{EVENTS_COMPONENT}", "service account id"
-        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}", "Cloud Run service name"
-        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}-log", "bucket name"
+        yield "events", f"{SHORT_APP}-{name}-{EVENTS_COMPONENT}", "service account id"
+        yield "events", f"{APP}-{name}-{EVENTS_COMPONENT}", "Cloud Run service name"
+        yield "events", f"{APP}-{name}-{EVENTS_COMPONENT}-log", "bucket name"
     else:
-        yield "events", f"hexproperty-{name}-{EVENTS_COMPONENT}", "resource name"
+        yield "events", f"{APP}-{name}-{EVENTS_COMPONENT}", "resource name"
 
 
 def _name_problems(shown: str, data: dict, name: str) -> Iterator[Problem]:
