@@ -65,6 +65,7 @@ CASES = [
     ("missing-key", mutate(_delete("state")), "state", ["required key is missing", "add `state`"]),
     ("not-yaml", raw("project: [unclosed\n  id: x\n"), "(top level)", ["not valid YAML", "line"]),
     ("empty-file", raw(""), "(top level)", ["is empty"]),
+    ("yaml-tag", raw("project: !vault project-id\n"), "(top level)", ["not valid YAML", "line 1", "tag '!vault'", "not supported"]),
     ("list-not-mapping", raw("- project\n- network\n"), "(top level)", ["top level is a list, not a mapping"]),
     ("duplicated-key", replace("  region: europe-west1\n", "  region: europe-west1\n  region: europe-west2\n"), "project.region", ["defined twice", "lines"]),
     ("name-too-long", mutate(_set("state.bucket", "hexproperty-" + "x" * 60)), "state.bucket", ["not in the expected form", "3-63 characters"]),
