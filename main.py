@@ -50,8 +50,10 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
+    from constructs import google
     from constructs.stack import HexPropertyStack
 
+    google.finish_loading()
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from constructs import google
 
+    google.start_loading()  # node loads the provider while synthesize() imports the tier modules
     google.skip_runtime_type_checks()
     try:
         synthesize(configs, args.outdir, bootstrap=args.bootstrap)

@@ -1,6 +1,7 @@
 """The house layout (DESIGN.md section 2): constructs/ extends the installed library."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,48 @@ def test_no_module_imports_the_provider_package_root():
             if stripped.startswith("from cdktf_cdktf_provider_google import") or stripped == "import cdktf_cdktf_provider_google":
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_the_provider_loads_in_the_background_and_requests_wait_for_it(tmp_path):
+    """main.py imports the tiers while node loads the provider; a request made meanwhile queues
+    behind the load instead of reading its answer (the jsii client has one pipe)."""
+    code = (
+        "import json, sys\n"
+        "from constructs import google\n"
+        "google.start_loading()\n"
+        "print(google._loader.is_alive())\n"
+        "from cdktf import App, TerraformStack\n"
+        "from constructs.google import project_service, provider\n"
+        f"app = App(outdir={str(tmp_path)!r})\n"
+        "stack = TerraformStack(app, 'probe')\n"
+        "provider.GoogleProvider(stack, 'google', project='hexproperty-probe')\n"
+        "project_service.ProjectService(stack, 'run', service='run.googleapis.com')\n"
+        "google.finish_loading()\n"
+        "app.synth()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]  # the load was still running when the requests were made
+    synthesized = (tmp_path / "stacks" / "probe" / "cdk.tf.json").read_text()
+    (body,) = json.loads(synthesized)["resource"]["google_project_service"].values()
+    assert body["service"] == "run.googleapis.com"
+
+
+def test_a_failed_background_load_is_raised_by_finish_loading():
+    code = (
+        "from jsii._runtime import kernel\n"
+        "def broken(name, version, tarball):\n"
+        "    if name == '@cdktf/provider-google':\n"
+        "        raise RuntimeError('assembly is corrupt')\n"
+        "import cdktf\n"
+        "kernel.load = broken\n"
+        "from constructs import google\n"
+        "google.start_loading()\n"
+        "try:\n"
+        "    google.finish_loading()\n"
+        "except RuntimeError as error:\n"
+        "    print('raised:', error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "raised: assembly is corrupt"
