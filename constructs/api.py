@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional
 
@@ -104,8 +105,8 @@ class Api(Construct):
         if api.public:
             self._invoker("public", "allUsers")
 
-    @property
-    def url(self) -> str:
+    @cached_property
+    def url(self) -> str:  # read by the callers' wiring and the outputs: once from jsii
         return self.function.url
 
     def wait_for(self, *dependencies) -> None:

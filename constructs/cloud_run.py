@@ -3,7 +3,9 @@ microservice share (scaling, resources, probe, Direct VPC egress, image ownershi
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Mapping
 
 from cdktf import TerraformResourceLifecycle
@@ -38,7 +40,18 @@ class RuntimeWiring:
 
 def wait_for(resource, *dependencies) -> None:
     """Make `resource` wait for resources created after it (grants it needs at deploy time)."""
-    resource.depends_on = list(resource.depends_on or []) + [d.fqn for d in dependencies]
+    resource.depends_on = list(resource.depends_on or []) + [_fqn(d) for d in dependencies]
+
+
+# Every attribute read is a round trip into jsii, and one grant (the Sentry DSN's, say) is
+# waited for by every runtime: read each dependency's address once.
+_FQNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fqn(resource) -> str:
+    if resource not in _FQNS:
+        _FQNS[resource] = resource.fqn
+    return _FQNS[resource]
 
 
 class CloudRunService(Construct):
@@ -123,8 +136,8 @@ class CloudRunService(Construct):
             depends_on=[apis.enable("run.googleapis.com")],
         )
 
-    @property
-    def url(self) -> str:
+    @cached_property
+    def url(self) -> str:  # read by every caller's wiring and by the outputs: once from jsii
         return self.service.uri
 
     def wait_for(self, *dependencies) -> None:
@@ -132,15 +145,16 @@ class CloudRunService(Construct):
 
     def grant_invoker(self, caller: RuntimeIdentity) -> None:
         """Let `caller` invoke this service (roles/run.invoker on this service only)."""
+        project, location, name = self._address
         cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
-            self,
-            f"invoker-{caller.runtime}",
-            project=self.service.project,
-            location=self.service.location,
-            name=self.service.name,
-            role="roles/run.invoker",
-            member=caller.member,
+            self, f"invoker-{caller.runtime}", project=project, location=location, name=name,
+            role="roles/run.invoker", member=caller.member,
         )
+
+    @cached_property
+    def _address(self) -> tuple[str, str, str]:
+        """The service's project, location and name, read once for all its invoker grants."""
+        return self.service.project, self.service.location, self.service.name
 
 
 def _traffic(split) -> run.CloudRunV2ServiceTraffic:

@@ -57,6 +57,9 @@ class Cost(Construct):
         # Budgets filter on the project number, which only the API knows.
         number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
         b = billing_budget
+        # Read once (each read is a round trip into jsii), shared by every budget.
+        channel_names = [c.name for c in channels]
+        topic_id = self.topic.id
 
         def budget(id_: str, display_name: str, amount: int, tier: str | None) -> billing_budget.BillingBudget:
             return b.BillingBudget(
@@ -78,8 +81,8 @@ class Cost(Construct):
                     b.BillingBudgetThresholdRules(threshold_percent=FORECAST_THRESHOLD, spend_basis="FORECASTED_SPEND"),
                 ],
                 all_updates_rule=b.BillingBudgetAllUpdatesRule(
-                    monitoring_notification_channels=[c.name for c in channels],
-                    pubsub_topic=self.topic.id,
+                    monitoring_notification_channels=channel_names,
+                    pubsub_topic=topic_id,
                     schema_version="1.0",
                 ),
                 depends_on=[budgets, publisher],

@@ -164,15 +164,16 @@ class Delivery(Construct):
                                   f"{principals}/attribute.branch_family/{family}")
         self._may_impersonate(self.planner, "plan-repository", f"{principals}/attribute.repository/{delivery.repository}")
 
+        deployer = self.deployer.member  # one jsii read for its ~20 grants
         for role in deployer_roles(apis.services):
             project_iam_member.ProjectIamMember(
                 self, f"deployer-{role.removeprefix('roles/').replace('.', '-')}",
-                project=config.project_id, role=role, member=self.deployer.member)
+                project=config.project_id, role=role, member=deployer)
         # State: the deployer reads, writes and locks it; the planner only reads it.
-        for name, account, role in (("deployer", self.deployer, "roles/storage.objectAdmin"),
-                                    ("planner", self.planner, "roles/storage.objectViewer")):
+        for name, member, role in (("deployer", deployer, "roles/storage.objectAdmin"),
+                                   ("planner", self.planner.member, "roles/storage.objectViewer")):
             storage_bucket_iam_member.StorageBucketIamMember(
-                self, f"{name}-state", bucket=config.state_bucket, role=role, member=account.member)
+                self, f"{name}-state", bucket=config.state_bucket, role=role, member=member)
 
         TerraformOutput(self, "workload-identity-provider", value=self.provider.name)
         TerraformOutput(self, "deployer-email", value=self.deployer.email)

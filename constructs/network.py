@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cdktf import TerraformOutput
@@ -131,18 +132,19 @@ class Network(Construct):
             log_config=compute_router_nat.ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
         )
 
-        TerraformOutput(self, "vpc-id", value=self.vpc.id)
-        TerraformOutput(self, "subnet-id", value=self.subnet.id)
-        TerraformOutput(self, "connector-id", value=self.connector.id)
+        TerraformOutput(self, "vpc-id", value=self.vpc_id)
+        TerraformOutput(self, "subnet-id", value=self.subnet_id)
+        TerraformOutput(self, "connector-id", value=self.connector_id)
 
-    @property
+    # Cached: every runtime's egress settings read them, and each read is a round trip into jsii.
+    @cached_property
     def vpc_id(self) -> str:
         return self.vpc.id
 
-    @property
+    @cached_property
     def subnet_id(self) -> str:
         return self.subnet.id
 
-    @property
+    @cached_property
     def connector_id(self) -> str:
         return self.connector.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Optional
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -69,5 +70,11 @@ class AppSecret(Construct):
     def grant_access(self, member: str, *, id_: str) -> None:
         """Let `member` read this secret's versions, and nothing else."""
         self.dependables.append(secret_manager_secret_iam_member.SecretManagerSecretIamMember(
-            self, f"accessor-{id_}", secret_id=self.secret.id, role="roles/secretmanager.secretAccessor", member=member
+            self, f"accessor-{id_}", secret_id=self._secret_ref, role="roles/secretmanager.secretAccessor",
+            member=member,
         ))
+
+    @cached_property
+    def _secret_ref(self) -> str:
+        """The secret's id attribute, read once for all its accessors (each read is a jsii round trip)."""
+        return self.secret.id

@@ -117,15 +117,18 @@ class HexPropertyStack(TerraformStack):
         """Where each runtime finds the database, the cache and Kafka (never a secret value)."""
         postgres, redis, data = self.data.postgres, self.data.redis, self.config.data
         wiring: dict[str, RuntimeWiring] = defaultdict(RuntimeWiring)
+        # Each attribute read is a round trip into jsii: read once, hand the same values to every client.
+        database = dict(DB_HOST=postgres.instance.private_ip_address,
+                        DB_CONNECTION_NAME=postgres.instance.connection_name,
+                        DB_NAMES=",".join(data.postgres.databases)) if data.postgres.clients else {}
         for client in data.postgres.clients:
-            wiring[client].env.update(
-                DB_HOST=postgres.instance.private_ip_address,
-                DB_CONNECTION_NAME=postgres.instance.connection_name,
-                DB_NAMES=",".join(data.postgres.databases),
-            )
+            wiring[client].env.update(database)
+        cache = dict(REDIS_HOST=redis.instance.host,
+                     REDIS_PORT=Token.as_string(redis.instance.port)) if data.redis.clients else {}
+        auth_secret = redis.auth_secret.secret_id if data.redis.clients else None
         for client in data.redis.clients:
-            wiring[client].env.update(REDIS_HOST=redis.instance.host, REDIS_PORT=Token.as_string(redis.instance.port))
-            wiring[client].secret_env["REDIS_AUTH"] = redis.auth_secret.secret_id
+            wiring[client].env.update(cache)
+            wiring[client].secret_env["REDIS_AUTH"] = auth_secret
         for client in self.config.events.clients:
             wiring[client].env.update(self.events.env_for(client))
         for runtime in ("frontend", "api", *(s.name for s in self.config.microservices)):
