@@ -19,9 +19,12 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from environments.loader import ENVIRONMENTS_DIR, ConfigError, load_all
+_STARTED = time.perf_counter()  # --timings counts from here: the loader's import (jsonschema) is a phase's cost
+
+from environments.loader import ENVIRONMENTS_DIR, ConfigError, load_all  # noqa: E402
 
 EXIT_POLICY = 1
 EXIT_BAD_INPUT = 2
@@ -30,6 +33,22 @@ REPORT_NAME = "policy-report.json"
 
 class PolicyViolation(Exception):
     """Error-level policy failures; str() is one line per failure."""
+
+
+class Timings:
+    """Wall time of each phase of a run, printed to stderr with --timings (`make bench` reads them)."""
+
+    def __init__(self, enabled: bool = False):
+        self.enabled = enabled
+        self._last = _STARTED
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.enabled:
+            print(f"timing: {phase}: {now - self._last:.3f}", file=sys.stderr)
+        self._last = now
+
+
 BOOTSTRAP_STATE_DIR = Path(__file__).resolve().parent / "bootstrap"
 
 
@@ -43,17 +62,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="output folder, replaced only on success (default: $CDKTF_OUTDIR or cdktf.out)")
     parser.add_argument("--bootstrap", action="store_true",
                         help="synthesize the <env>-bootstrap stacks (state buckets, local state) instead")
+    parser.add_argument("--timings", action="store_true",
+                        help="print the wall time of each phase to stderr (`timing: <phase>: <seconds>`)")
     return parser.parse_args(argv)
 
 
-def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
+def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False, timings: Timings | None = None) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
+    timings = timings or Timings()
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
 
     from constructs import google
     from constructs.stack import HexPropertyStack
 
+    timings.mark("tier modules, imported during the provider load")
     google.finish_loading()
+    timings.mark("rest of the provider load")
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
@@ -68,10 +92,15 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False) -> None:
                 stack_dir = outdir / "stacks" / f"{config.name}-bootstrap"
                 state = os.path.relpath(BOOTSTRAP_STATE_DIR / f"{config.name}.tfstate", stack_dir)
                 BootstrapStack(app, config, state_path=state)
+            timings.mark("building the stacks")
             app.synth()
         else:
-            _synth_with_policies(app, [HexPropertyStack(app, config) for config in configs], staging)
+            stacks = [HexPropertyStack(app, config) for config in configs]
+            timings.mark("building the stacks")
+            _synth_with_policies(app, stacks, staging)
+        timings.mark("synthesis and policy pack")
         _replace(outdir, staging)
+        timings.mark("replacing the output folder")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -112,6 +141,7 @@ def _replace(outdir: Path, new: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    timings = Timings(args.timings)
     try:
         configs = load_all(args.environments_dir, args.environments)
     except ConfigError as error:
@@ -120,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synthesis stopped: {len(error.problems)} problem(s); {args.outdir} left untouched",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    timings.mark("environment files")
     from constructs import google
 
     google.start_loading()  # node loads the provider while synthesize() imports the tier modules
     google.skip_runtime_type_checks()
+    timings.mark("cdktf assembly")
     try:
-        synthesize(configs, args.outdir, bootstrap=args.bootstrap)
+        synthesize(configs, args.outdir, bootstrap=args.bootstrap, timings=timings)
     except PolicyViolation as violation:
         print(violation, file=sys.stderr)
         print(f"synthesis stopped by the policy pack (rules: policies/rules.py; suppress with a reason: "

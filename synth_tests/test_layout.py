@@ -107,3 +107,20 @@ def test_a_failed_background_load_is_raised_by_finish_loading():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "raised: assembly is corrupt"
+
+
+def test_timings_name_every_phase_once_and_add_up_to_at_most_the_run(tmp_path):
+    """`make bench` reads these lines to show where a synth's time goes."""
+    import time
+
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, str(ROOT / "main.py"), "staging", "--timings", "--outdir", str(tmp_path / "out")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+    wall = time.perf_counter() - start
+    assert run.returncode == 0, run.stderr
+    phases = [line.removeprefix("timing: ").rsplit(": ", 1) for line in run.stderr.splitlines()
+              if line.startswith("timing: ")]
+    assert [name for name, _ in phases] == [
+        "environment files", "cdktf assembly", "tier modules, imported during the provider load",
+        "rest of the provider load", "building the stacks", "synthesis and policy pack", "replacing the output folder"]
+    assert 0 < sum(float(seconds) for _, seconds in phases) < wall

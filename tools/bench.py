@@ -1,7 +1,8 @@
 """Synth speed against its floor, as ratios measured in one run (these machines are noisy).
 
 floor: a fresh Python that loads the cdktf and google provider jsii assemblies and nothing else.
-synth: a fresh `python main.py` synthesizing every environment.
+synth: a fresh `python main.py` synthesizing every environment, and where its time goes
+(main.py --timings: each phase's median).
 scaling: staging alone with 0, 8 and 16 extra microservices, and the cost of one more service.
 Each figure is the median of --runs runs; the last line is the ratio (target: at most 1.3).
 """
@@ -9,6 +10,7 @@ Each figure is the median of --runs runs; the last line is the ratio (target: at
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -24,10 +26,18 @@ FLOOR = "import cdktf\nfrom constructs import google\ngoogle.load_assembly()\n"
 EXTRA_SERVICES = (0, 8, 16)
 
 
-def timed(command: list[str]) -> float:
+TIMING = re.compile(r"^timing: (.+): ([0-9.]+)$", re.MULTILINE)
+
+
+def timed(command: list[str], phases: dict[str, list[float]] | None = None) -> float:
+    """Wall time of `command`; with `phases`, also collect the `timing:` lines it prints."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    run = subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL if phases is None else subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    for phase, seconds in TIMING.findall(run.stderr or ""):
+        phases.setdefault(phase, []).append(float(seconds))
+    return elapsed
 
 
 def median_line(label: str, samples: list[float]) -> str:
@@ -56,11 +66,12 @@ def main() -> int:
         timed([sys.executable, "-c", FLOOR])  # warm the file cache and jsii's assembly cache
         # Interleave so drift on a noisy machine hits every figure alike.
         floor, synth = [], []
+        phases: dict[str, list[float]] = {}
         scaling: dict[int, list[float]] = {extra: [] for extra in EXTRA_SERVICES}
         envdirs = {extra: staging_with_services(Path(tmp), extra) for extra in EXTRA_SERVICES}
         for _ in range(runs):
             floor.append(timed([sys.executable, "-c", FLOOR]))
-            synth.append(timed([sys.executable, "main.py", "--outdir", out]))
+            synth.append(timed([sys.executable, "main.py", "--timings", "--outdir", out], phases))
             for extra, envdir in envdirs.items():
                 scaling[extra].append(timed([sys.executable, "main.py", "--environments-dir", str(envdir),
                                              "--outdir", out]))
@@ -68,6 +79,11 @@ def main() -> int:
         print(median_line(f"staging with {extra} extra microservices:", scaling[extra]))
     low, high = (statistics.median(scaling[n]) for n in (EXTRA_SERVICES[0], EXTRA_SERVICES[-1]))
     print(f"each extra microservice: +{(high - low) / EXTRA_SERVICES[-1] * 1000:.0f} ms")
+    floor_median = statistics.median(floor)
+    print("where a synth's time goes (median of each phase, and its share of the floor):")
+    for phase, samples in phases.items():
+        seconds = statistics.median(samples)
+        print(f"  {phase:<52} {seconds:.2f} s  {seconds / floor_median:.2f}")
     print(median_line("floor (load cdktf + google assemblies):", floor))
     print(median_line("synth (every environment):", synth))
     print(f"ratio synth/floor: {statistics.median(synth) / statistics.median(floor):.2f}")
