@@ -110,18 +110,25 @@ def _synth_with_policies(app, stacks: list, staging: Path) -> None:
         app.synth()
     except RuntimeError:
         # cdktf refuses to finish when error annotations exist; say which, in our words.
-        failures = [f for stack in stacks for f in stack.policies.failures()]
-        if failures:
-            raise PolicyViolation("\n".join(
-                f"{f.rule} {f.address} ({f.path}): {f.detail}" for f in failures)) from None
+        _stop_on_policy_failures(stacks)
         raise
+    # `cdktf synth` sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS, and cdktf then finishes despite
+    # them: the pack's failures must stop us here too, before the output replaces cdktf.out.
+    _stop_on_policy_failures(stacks)
     for stack in stacks:
         report = staging / "stacks" / stack.config.name / REPORT_NAME
         report.write_text(json.dumps(stack.policies.report(stack), indent=2, sort_keys=True) + "\n")
-    # `cdktf synth` prints construct warnings (policy warnings among them) from the manifest;
-    # a direct run would not, so print them here.
-    for warning in _warnings(staging / "manifest.json"):
-        print(warning, file=sys.stderr)
+    # `cdktf synth` (which sets CDKTF_OUTDIR) prints construct warnings, policy warnings among them,
+    # from the manifest; a direct run would not, so print them here, and only here.
+    if "CDKTF_OUTDIR" not in os.environ:
+        for warning in _warnings(staging / "manifest.json"):
+            print(warning, file=sys.stderr)
+
+
+def _stop_on_policy_failures(stacks: list) -> None:
+    failures = [f for stack in stacks for f in stack.policies.failures()]
+    if failures:
+        raise PolicyViolation("\n".join(f"{f.rule} {f.address} ({f.path}): {f.detail}" for f in failures))
 
 
 def _warnings(manifest: Path) -> list[str]:

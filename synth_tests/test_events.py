@@ -4,6 +4,7 @@ and each environment with the other backend, built from a replaced config."""
 import base64
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -214,13 +215,34 @@ def test_staging_on_cloud_run_and_production_on_managed_are_not(swapped, synth_d
     assert all(not stack.get("annotations") for stack in manifest["stacks"].values())
 
 
-def test_synthesis_prints_the_production_warning(tmp_path):
+def _production_on_cloud_run(tmp_path):
     envdir = tmp_path / "environments"
     envdir.mkdir()
     data = yaml.safe_load((ROOT / "environments" / "production.yaml").read_text())
     data["events"]["backend"] = "cloud-run"
     (envdir / "production.yaml").write_text(yaml.safe_dump(data))
+    return envdir
+
+
+def test_synthesis_prints_the_production_warning(tmp_path):
+    envdir = _production_on_cloud_run(tmp_path)
+    env = {name: value for name, value in os.environ.items() if name != "CDKTF_OUTDIR"}
     run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(tmp_path / "out")],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
     assert run.returncode == 0, run.stderr
     assert f"warning: production/events: {CLOUD_RUN_WARNING}" in run.stderr
+
+
+def test_under_cdktf_synth_the_warning_is_left_to_the_cli(tmp_path, monkeypatch, capsys):
+    """`cdktf synth` runs main.py with CDKTF_OUTDIR set and prints the manifest's warnings itself:
+    printing them too would show each twice, ours tagged [ERROR] by the CLI's log."""
+    import main
+    from constructs import google
+
+    monkeypatch.setattr(google, "skip_runtime_type_checks", lambda: None)  # the rest of the session keeps them
+    out = tmp_path / "out"
+    monkeypatch.setenv("CDKTF_OUTDIR", str(out))
+    assert main.main(["production", "--environments-dir", str(_production_on_cloud_run(tmp_path))]) == 0
+    assert CLOUD_RUN_WARNING not in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any(CLOUD_RUN_WARNING in note["message"] for note in manifest["stacks"]["production"]["annotations"])

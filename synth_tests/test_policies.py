@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -159,7 +160,11 @@ def test_a_suppression_needs_a_reason_of_ten_characters(configs, reason):
         _violating_stack(configs["staging"], suppression=reason)
 
 
-def test_a_policy_failure_leaves_the_previous_output_byte_identical(tmp_path):
+# `cdktf synth` runs main.py with CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS=true: cdktf then writes
+# the stacks despite error annotations, so main.py must stop on the pack's failures by itself.
+@pytest.mark.parametrize("runner_env", [{}, {"CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS": "true"}],
+                         ids=["direct", "as-cdktf-cli-runs-it"])
+def test_a_policy_failure_leaves_the_previous_output_byte_identical(tmp_path, runner_env):
     envdir = tmp_path / "environments"
     envdir.mkdir()
     data = yaml.safe_load((ROOT / "environments" / "staging.yaml").read_text())
@@ -170,7 +175,7 @@ def test_a_policy_failure_leaves_the_previous_output_byte_identical(tmp_path):
     (out / "stacks" / "staging" / "cdk.tf.json").write_text('{"previous": true}\n')
     before = tree_digest(out)
     run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(out)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, **runner_env})
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     assert "HP-003" in run.stderr and "never scales to zero" in run.stderr
