@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -13,18 +15,45 @@ def test_constructs_folder_has_no_init_so_the_library_is_not_shadowed():
     assert not (ROOT / "constructs" / "__init__.py").exists()
 
 
-def test_library_construct_and_our_tier_modules_both_resolve():
-    code = (
-        "import constructs, constructs.network as n\n"
-        "from constructs import Construct\n"
-        "import sys\n"
-        "print(sys.modules[Construct.__module__].__file__)\n"
-        "print(n.__file__)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    library_file, network_file = out.stdout.split()
-    assert "site-packages" in library_file
-    assert Path(network_file) == ROOT / "constructs" / "network.py"
+# One fresh interpreter, started as main.py starts, answers the checks below (each a few seconds).
+FRESH_INTERPRETER = """
+import json, sys
+from constructs import google
+google.start_loading()
+from cdktf import App, TerraformStack
+from constructs import Construct
+from constructs.google import project_service, provider
+import constructs.network, constructs.stack
+load_was_running = google._loader.is_alive()
+app = App(outdir=sys.argv[1])  # the first request after start_loading(): it queues behind the load
+stack = TerraformStack(app, "probe")
+provider.GoogleProvider(stack, "google", project="hexproperty-probe")
+project_service.ProjectService(stack, "run", service="run.googleapis.com")
+google.finish_loading()
+app.synth()
+prefix = "cdktf_cdktf_provider_google."
+print(json.dumps({
+    "load_was_running": load_was_running,
+    "library_construct": sys.modules[Construct.__module__].__file__,
+    "network": constructs.network.__file__,
+    "provider_modules": sorted({m[len(prefix):] for m in sys.modules if m.startswith(prefix) and "." not in m[len(prefix):]}),
+    "package_doc": sys.modules["cdktf_cdktf_provider_google"].__doc__,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> dict:
+    outdir = tmp_path_factory.mktemp("probe")
+    run = subprocess.run([sys.executable, "-c", FRESH_INTERPRETER, str(outdir)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    return {**json.loads(run.stdout), "synthesized": json.loads((outdir / "stacks" / "probe" / "cdk.tf.json").read_text())}
+
+
+def test_library_construct_and_our_tier_modules_both_resolve(fresh):
+    assert "site-packages" in fresh["library_construct"]
+    assert Path(fresh["network"]) == ROOT / "constructs" / "network.py"
 
 
 def named_provider_modules() -> set[str]:
@@ -37,19 +66,10 @@ def named_provider_modules() -> set[str]:
     return names
 
 
-def test_provider_package_root_is_never_loaded_whole():
+def test_provider_package_root_is_never_loaded_whole(fresh):
     """Importing the tiers loads only the provider submodules they use (DESIGN.md section 5)."""
-    code = (
-        "import sys, constructs.stack\n"
-        "prefix = 'cdktf_cdktf_provider_google.'\n"
-        "mods = {m[len(prefix):] for m in sys.modules if m.startswith(prefix) and '.' not in m[len(prefix):]}\n"
-        "print(' '.join(sorted(mods - {'_jsii'})))\n"
-        "print(sys.modules['cdktf_cdktf_provider_google'].__doc__)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    loaded, doc = out.stdout.split("\n", 1)
-    assert set(loaded.split()) == named_provider_modules()
-    assert "loaded per submodule" in doc
+    assert set(fresh["provider_modules"]) - {"_jsii"} == named_provider_modules()
+    assert "loaded per submodule" in fresh["package_doc"]
 
 
 def test_no_module_imports_the_provider_package_root():
@@ -64,28 +84,11 @@ def test_no_module_imports_the_provider_package_root():
     assert offenders == []
 
 
-def test_the_provider_loads_in_the_background_and_requests_wait_for_it(tmp_path):
+def test_the_provider_loads_in_the_background_and_requests_wait_for_it(fresh):
     """main.py imports the tiers while node loads the provider; a request made meanwhile queues
     behind the load instead of reading its answer (the jsii client has one pipe)."""
-    code = (
-        "import json, sys\n"
-        "from constructs import google\n"
-        "google.start_loading()\n"
-        "print(google._loader.is_alive())\n"
-        "from cdktf import App, TerraformStack\n"
-        "from constructs.google import project_service, provider\n"
-        f"app = App(outdir={str(tmp_path)!r})\n"
-        "stack = TerraformStack(app, 'probe')\n"
-        "provider.GoogleProvider(stack, 'google', project='hexproperty-probe')\n"
-        "project_service.ProjectService(stack, 'run', service='run.googleapis.com')\n"
-        "google.finish_loading()\n"
-        "app.synth()\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True"]  # the load was still running when the requests were made
-    synthesized = (tmp_path / "stacks" / "probe" / "cdk.tf.json").read_text()
-    (body,) = json.loads(synthesized)["resource"]["google_project_service"].values()
+    assert fresh["load_was_running"]  # the probe's first request was made while the load still ran
+    (body,) = fresh["synthesized"]["resource"]["google_project_service"].values()
     assert body["service"] == "run.googleapis.com"
 
 
