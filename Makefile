@@ -46,7 +46,7 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 	@touch $@
 
 bench: install ## time synth against the floor of loading the jsii assemblies; prints the ratio last
-	$(PY) tools/bench.py
+	$(PY) tools/bench.py $(ARGS)
 
 docs: install ## regenerate the environment-file reference in README.md from the schema
 	$(PY) tools/schema_reference.py
