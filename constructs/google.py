@@ -116,6 +116,7 @@ def start_loading() -> None:
             return unlocked_send(self, request, response_type)
 
     _NodeProcess.send = send
+    unlocked_load = kernel.load
 
     def load_in_background(name: str, version: str, tarball: str) -> None:
         if name != _ASSEMBLY:
@@ -135,7 +136,6 @@ def start_loading() -> None:
         _loader.start()
         holding.wait()  # from here on, any other request queues behind the load
 
-    unlocked_load = kernel.load
     kernel.load = load_in_background  # only while the bindings' _jsii module runs
     try:
         _install_light_package()

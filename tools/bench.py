@@ -86,7 +86,7 @@ def main() -> int:
         print(f"  {phase:<52} {seconds:.2f} s  {seconds / floor_median:.2f}")
     print(median_line("floor (load cdktf + google assemblies):", floor))
     print(median_line("synth (every environment):", synth))
-    print(f"ratio synth/floor: {statistics.median(synth) / statistics.median(floor):.2f}")
+    print(f"ratio synth/floor: {statistics.median(synth) / floor_median:.2f}")
     return 0
 
 
