@@ -40,18 +40,21 @@ class RuntimeWiring:
 
 def wait_for(resource, *dependencies) -> None:
     """Make `resource` wait for resources created after it (grants it needs at deploy time)."""
-    resource.depends_on = list(resource.depends_on or []) + [_fqn(d) for d in dependencies]
+    resource.depends_on = list(resource.depends_on or []) + [_address(d) for d in dependencies]
 
 
 # Every attribute read is a round trip into jsii, and one grant (the Sentry DSN's, say) is
 # waited for by every runtime: read each dependency's address once.
-_FQNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ADDRESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _fqn(resource) -> str:
-    if resource not in _FQNS:
-        _FQNS[resource] = resource.fqn
-    return _FQNS[resource]
+def _address(resource) -> str:
+    """The bare address `google_x.name`: `depends_on` takes only static references, and
+    `resource.fqn` renders as the expression `${google_x.name}`, which Terraform refuses there
+    (the constructor's `depends_on=` argument strips the braces itself; this setter does not)."""
+    if resource not in _ADDRESSES:
+        _ADDRESSES[resource] = f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
+    return _ADDRESSES[resource]
 
 
 class CloudRunService(Construct):
