@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 
 TIER = "data"
 
+# Disk autoresize grows the disk past the configured size, and the provider replaces the instance
+# when the configured size is below the current one (ForceNewIfChange("settings.0.disk_size",
+# IsDiskShrinkage)): the file's size is the initial one, and Terraform never compares it again.
+GROWN_BY_GOOGLE = ["settings[0].disk_size"]
+
 # Flags on every PostgreSQL instance. The logging ones are those checkov's PostgreSQL checks
 # ask for; docs/decisions/checkov-skips.md gives the reason for each one left out.
 DATABASE_FLAGS = {
@@ -86,8 +91,8 @@ class Postgres(Construct):
             settings=self._settings(pg.tier, pg.availability, "postgres", primary=True),
             # The auto-pause function stops the instance through the API; without this, the next
             # apply would start it again.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["settings[0].activation_policy"])
-            if pg.auto_pause else None,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
             depends_on=depends_on,
         )
         for name in pg.databases:
@@ -112,6 +117,7 @@ class Postgres(Construct):
                 master_instance_name=self.instance.name,
                 deletion_protection=pg.deletion_protection,
                 settings=self._settings(pg.replica.tier, "ZONAL", "postgres-replica", primary=False),
+                lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
                 depends_on=depends_on,
             )
 

@@ -88,6 +88,18 @@ def test_postgres_edition_is_explicit_and_sizes_come_from_the_file(env):
     assert databases == set(pg.databases)
 
 
+def test_disk_size_is_the_initial_size_only(env):
+    """Autoresize grows the disk past the file's size, and the provider replaces an instance whose
+    configured size is below the current one: every instance ignores later disk_size changes."""
+    stack, config = env
+    instances = resources(stack, SQL)
+    assert instances, "no Cloud SQL instance"
+    for address, body in instances.items():
+        assert body["settings"]["disk_autoresize"] is True
+        assert "settings[0].disk_size" in body["lifecycle"]["ignore_changes"], address
+    assert primary(stack)["settings"]["disk_size"] == config.data.postgres.disk_size_gb
+
+
 def test_no_password_and_no_secret_value_in_the_json(env):
     stack, _ = env
     text = json.dumps(stack)
@@ -103,7 +115,7 @@ def test_staging_postgres_is_small_zonal_and_deletable(staging):
     assert instance["deletion_protection"] is False
     assert instance["settings"]["deletion_protection_enabled"] is False
     # The auto-pause function stops it through the API; an apply must not start it again.
-    assert instance["lifecycle"]["ignore_changes"] == ["settings[0].activation_policy"]
+    assert "settings[0].activation_policy" in instance["lifecycle"]["ignore_changes"]
 
 
 def test_production_postgres_ha_backups_pitr_protection(production, configs):
@@ -119,7 +131,8 @@ def test_production_postgres_ha_backups_pitr_protection(production, configs):
                                                     "retention_unit": "COUNT"}
     assert 1 <= backups["transaction_log_retention_days"] <= 7
     assert backups["location"] == config.dr_region
-    assert "lifecycle" not in instance, "production's activation policy stays under Terraform"
+    assert "settings[0].activation_policy" not in instance["lifecycle"]["ignore_changes"], \
+        "production's activation policy stays under Terraform"
 
 
 def test_production_replica_in_the_dr_region(production, configs):
