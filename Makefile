@@ -82,10 +82,12 @@ cost-diff: $(STACKS) ## cost difference per environment from the committed snaps
 
 plan: install ## terraform plan of one stack: make plan ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<staging|production>" >&2; exit 2; }
+	$(PY) tools/deploy_preflight.py $(ENV)
 	cdktf diff $(ENV)
 
 deploy: install ## apply one stack: make deploy ENV=staging (network + credentials)
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<staging|production>" >&2; exit 2; }
+	$(PY) tools/deploy_preflight.py $(ENV)
 	cdktf deploy $(ENV)
 
 wake: install ## start an auto-paused database: make wake ENV=staging (gcloud + credentials; takes minutes)

@@ -608,6 +608,8 @@ def _min_max(shown: str, section: dict, path: str) -> Iterator[Problem]:
 
 # Cloud Billing account ids: three groups of six uppercase hexadecimal characters.
 BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+# The committed files' stand-in id: synthesis accepts it, plan and deploy refuse it (tools/deploy_preflight.py).
+PLACEHOLDER_BILLING_ACCOUNT = "000000-000000-000000"
 
 
 def _cost_problems(shown: str, cost: dict) -> Iterator[Problem]:
