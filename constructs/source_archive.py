@@ -17,7 +17,7 @@ from cdktf import AssetType, TerraformAsset
 from constructs import Construct
 
 from constructs.google import storage_bucket
-from environments.config import EnvironmentConfig
+from environments.config import BUCKET_CONTENT_LABEL, REBUILT_CONTENT, EnvironmentConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / ".gen" / "sources"
@@ -83,6 +83,7 @@ def function_source_bucket(scope: Construct, id_: str, *, config: EnvironmentCon
             condition=storage_bucket.StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=30),
         )],
         force_destroy=not config.is_production,
-        labels=labels,
+        # Tells make diff and the policy pack that a replacement loses nothing the stack cannot upload again.
+        labels={**labels, BUCKET_CONTENT_LABEL: REBUILT_CONTENT},
         depends_on=depends_on,
     )

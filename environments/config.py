@@ -17,6 +17,12 @@ MANAGED_BY = "cdktf"
 # Every `tier` label value the constructs set: per-tier budgets filter on them.
 TIERS = ("network", "frontend", "api", "microservices", "data", "events", "delivery", "monitoring", "operations")
 
+# What a bucket holds, as a label beside the cost labels: `function-sources` buckets hold only
+# archives the stack uploads again from the repository; every other bucket holds the application's
+# data, which `make diff` and the policy pack protect (policies/protected.py).
+BUCKET_CONTENT_LABEL = "content"
+REBUILT_CONTENT = "function-sources"
+
 
 @dataclass(frozen=True)
 class ConnectorConfig:

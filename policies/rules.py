@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from environments.config import EnvironmentConfig
+from policies.protected import PROTECTED, protection
 
 ERROR, WARNING = "error", "warning"
 COST_LABELS = ("app", "env", "tier", "service", "managed-by")
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
-# Resources whose loss is data loss; production keeps them behind deletion protection.
-STATEFUL = {"google_sql_database_instance", "google_redis_instance", "google_storage_bucket",
-            "google_managed_kafka_cluster", "google_cloud_run_v2_service"}
+# HP-001 judges the protected resources (policies/protected.py) and Cloud Run services, whose
+# provider-side deletion protection production keeps on.
+DELETION_PROTECTED = frozenset(PROTECTED) | {"google_cloud_run_v2_service"}
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id"}
 # Types whose resource labels are not the top-level `labels` (there it is configuration).
 LABEL_PATHS = {
@@ -70,7 +71,7 @@ def _is_reference(value: Any) -> bool:
 
 
 def _deletion_protection(r: Resource) -> list[str]:
-    if not r.config.is_production:
+    if not r.config.is_production or (r.type in PROTECTED and protection(r.type, r.body) is None):
         return []
     body = r.body
     if r.type == "google_sql_database_instance":
@@ -237,10 +238,10 @@ RUN = frozenset({"google_cloud_run_v2_service"})
 RUNTIMES = frozenset({"google_cloud_run_v2_service", "google_cloudfunctions2_function"})
 
 RULES: tuple[Rule, ...] = (
-    Rule("HP-001", ERROR, "Production stateful resources have deletion protection",
+    Rule("HP-001", ERROR, "Production protected resources have deletion protection",
          "set deletion protection (Cloud SQL: both deletion_protection and settings.deletion_protection_enabled; "
          "buckets: force_destroy false; Redis and Kafka: lifecycle prevent_destroy)",
-         frozenset(STATEFUL), _deletion_protection),
+         DELETION_PROTECTED, _deletion_protection),
     Rule("HP-002", ERROR, "The production database is regional with backups and point-in-time recovery",
          "set availability_type REGIONAL, backup_configuration.enabled and point_in_time_recovery_enabled",
          frozenset({"google_sql_database_instance"}), _production_database),

@@ -48,6 +48,9 @@ def bucket_body(**overrides):
 CASES = [
     ("HP-001", "production", "google_sql_database_instance", sql_body(), {**sql_body(), "deletion_protection": False}),
     ("HP-001", "production", "google_storage_bucket", bucket_body(), bucket_body(force_destroy=True)),
+    # A function-source bucket holds nothing the stack cannot upload again (policies/protected.py).
+    ("HP-001", "production", "google_storage_bucket",
+     bucket_body(force_destroy=True, labels={**LABELS, "content": "function-sources"}), bucket_body(force_destroy=True)),
     ("HP-001", "production", "google_redis_instance", {"lifecycle": {"prevent_destroy": True}}, {}),
     ("HP-002", "production", "google_sql_database_instance", sql_body(), sql_body(availability_type="ZONAL")),
     ("HP-003", "staging", "google_cloud_run_v2_service", run_body(), run_body(template={"scaling": {"min_instance_count": 1, "max_instance_count": 2}})),
