@@ -50,35 +50,6 @@ WRITE_ONLY = (
     ("google_sql_user", "password_wo"),  # google/services/sql/resource_sql_user.go#L120
 )
 
-# Fields the provider builds with a helper function: the facts name the function (`via`), not its schema.
-_WAF_FILE = "google/services/compute/resource_compute_security_policy.go"
-VIA = {
-    "resourceComputeSecurityPolicyRulePreconfiguredWafConfigExclusionFieldParamsSchema": {
-        "type": "TypeList",
-        "optional": True,
-        "elem": {
-            "resource": {
-                "operator": {
-                    "type": "TypeString",
-                    "required": True,
-                    "file": _WAF_FILE,
-                    "line": 687,
-                    "validate": {
-                        "kind": "enum",
-                        "values": ["EQUALS", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUALS_ANY"],
-                        "ignore_case": False,
-                        "text": 'validation.StringInSlice([]string{"EQUALS", "STARTS_WITH", "ENDS_WITH", '
-                        '"CONTAINS", "EQUALS_ANY"}, false)',
-                        "file": _WAF_FILE,
-                        "line": 690,
-                    },
-                },
-                "value": {"type": "TypeString", "optional": True, "file": _WAF_FILE, "line": 693},
-            }
-        },
-    },
-}
-
 # The data source google_project is the resource's schema made computed, with project_id optional.
 DATA_PROJECT_FILE = "google/services/resourcemanager/data_source_google_project.go"
 DATA_PROJECT_ID_VALIDATE = {
@@ -102,18 +73,11 @@ def _source(field: dict) -> str:
     return f"{field['file']}#L{field['line']}"
 
 
-def _resolved(field: dict) -> dict:
-    if "via" not in field:
-        return field
-    return {**VIA[field["via"]], **{k: v for k, v in field.items() if k != "via"}}
-
-
 def _is_resource_collection(field: dict) -> bool:
     return field["type"] in ("TypeList", "TypeSet") and "resource" in field.get("elem", {})
 
 
 def cty_type(field: dict):
-    field = _resolved(field)
     if field["type"] in PRIMITIVES:
         return PRIMITIVES[field["type"]]
     kind = COLLECTIONS[field["type"]]
@@ -165,8 +129,7 @@ def nested_block(field: dict) -> dict:
 def block(schema: dict) -> dict:
     out = {"attributes": {}, "blocks": {}}
     for name, field in schema.items():
-        field = _resolved(field)
-        # Computed-only collections of resources never appear in configuration: they are attributes.
+            # Computed-only collections of resources never appear in configuration: they are attributes.
         if _is_resource_collection(field) and not (field.get("computed") and not field.get("optional")):
             out["blocks"][name] = nested_block(field)
         else:
@@ -212,7 +175,6 @@ def datasource_fields(schema: dict) -> dict:
     only type, elem and description are kept, and every field becomes computed."""
     out = {}
     for name, field in schema.items():
-        field = _resolved(field)
         kept = {"type": field["type"], "computed": True, "file": field["file"], "line": field["line"]}
         if _is_resource_collection(field):
             kept["elem"] = {"resource": datasource_fields(field["elem"]["resource"])}
