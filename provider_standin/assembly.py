@@ -79,9 +79,13 @@ class Assembly:
         # jsii files doc text after an `@tag` of the provider's description under `custom`.
         text = " ".join([docs.get("summary", ""), docs.get("remarks", ""), *docs.get("custom", {}).values()])
         names = _PROPERTY_LINK.findall(text)
-        if not names:
-            raise ValueError(f"property {prop['name']} has no registry link")
-        return names[-1]
+        if names:
+            return names[-1]
+        # A description holding `*/` (pubsub's message_transforms.javascript_udf.code) cuts the
+        # doc comment short, link and all; a one-word lower-case name is its own Terraform name.
+        if re.fullmatch(r"[a-z]+", prop["name"]):
+            return prop["name"]
+        raise ValueError(f"property {prop['name']} has no registry link")
 
     def block_type(self, ref: dict) -> tuple[str, bool] | None:
         """(struct fqn, single) when a struct property's type is a nested block, else None.
