@@ -7,6 +7,10 @@ The facts (`facts/google-6.50.0-schema-facts.json`, read from the provider's sou
 give each type's SDKv2 schema; `build_schema` lowers it to Terraform's schema as the SDK does
 (helper/schema/core_schema.go). The bindings' assembly supplies what the facts lack: the
 attributes of each timeouts block and the provider block.
+
+Keys beyond the shared format, for the server to use or ignore: `write_only` (Terraform keeps the
+value out of plan and state), `elem_validate` (a collection's element validator) and, on list and
+set attributes, `min_items`/`max_items` (the SDK checks them; Terraform's attribute schema cannot).
 """
 
 from __future__ import annotations

@@ -3,8 +3,14 @@
 The schema is generated from facts read in the provider's source; the bindings' jsii assembly was
 generated from the real provider's schema, so where the two disagree on names, optionality, types
 or nesting the assembly is right (DESIGN.md section 8). Cost: the assembly is read once per session
-(about 1.5 s: gunzip and parse 98 MB) and the schema built once (under 0.1 s); the type list comes
-from the session's shared synth (`stacks`), which other modules pay for anyway.
+(about 1.5 s: gunzip and parse 98 MB, ~280 MB held) and the schema built once (0.1 s); the
+comparisons take 0.1 s. The type list comes from the session's shared synth (`stacks`), which other
+modules pay for anyway: the module adds about 2 s to the suite (7-9 s alone, synth included).
+
+The assembly cannot tell list from set, optional from optional+computed, nor see force_new,
+defaults, validation or sensitivity: those come from the facts alone (cross-checked once against
+the provider's source at v6.50.0, all 2,578 fields agreeing). All 74 facts types agree with the
+assembly today; the report test warns if one stops agreeing.
 
 How a name is matched: a settable property's docs end with its registry link, `...#<snake_name>`,
 which gives its Terraform name exactly. Computed-only attributes are getters without docs: the
