@@ -97,7 +97,7 @@ class _Checker:
         if not is_block and fact.get("validate"):
             for element_path, element in _primitives(value, path):
                 for message in check_value(fact["validate"], sdk_key(element_path), element):
-                    self._error(message, f"{self.resource.type_name}: {message}", element_path, where)
+                    self._error(message, "", element_path, where)
 
     def _exactly_one_of(self, key, listed, path, where) -> None:
         keys = sorted(set(listed) | {key})
@@ -142,7 +142,8 @@ class _Checker:
         return f" (provider source: {url})" if url else ""
 
     def _error(self, summary: str, detail: str, path: tuple, where: str) -> None:
-        self.diagnostics.append(error(summary, f"{self.resource.type_name}: {detail}{where}", path))
+        # Terraform prints the resource address beside each diagnostic: the detail need not name it.
+        self.diagnostics.append(error(summary, f"{detail}{where}".strip(), path))
 
 
 def _is_set(value) -> bool:
