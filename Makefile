@@ -15,7 +15,7 @@ REF ?=
 
 CHECKOV := .venv-checkov
 
-.PHONY: help install synth test check bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
+.PHONY: help install synth test validate check bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ synth: install ## synthesize every environment into cdktf.out (offline, no crede
 
 test: install ## run the test suite
 	$(PY) -m pytest $(ARGS)
+
+validate: synth ## Terraform validates and plans every synthesized stack, offline, with the google provider stand-in (one line per problem)
+	$(PY) tools/validate.py $(ENV)
 
 check: synth $(CHECKOV)/.installed ## policy gate: checkov over both synthesized stacks (zero failures, nothing unparsed)
 	$(CHECKOV)/bin/python tools/checkov_gate.py
