@@ -60,7 +60,7 @@ diagram: install ## regenerate the Mermaid architecture diagram in README.md fro
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
 	$(PY) tools/compose_file.py
 
-diff: install ## offline plan review: fresh synth vs the snapshots (or REF=origin/main, ENV=staging); flags stateful deletes/replacements
+diff: install ## Terraform's plan of the working tree against the snapshots (or REF=origin/main, ENV=staging), offline; exit 3 when a protected resource is at risk (ALLOW_REPLACE=<address>,... after review)
 	$(PY) tools/plan_diff.py $(if $(REF),--ref $(REF)) $(ENV)
 # The synthesized stacks the cost targets read, rebuilt (all at once) when a source is newer.
 # No `install` prerequisite: the cost targets never touch .venv or node_modules (on a fresh

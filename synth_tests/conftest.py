@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,22 @@ def staging(stacks):
 @pytest.fixture(scope="session")
 def production(stacks):
     return stacks["production"]
+
+
+@pytest.fixture(scope="session")
+def terraform_env(tmp_path_factory) -> dict[str, str]:
+    """The environment that runs terraform with the google provider stand-in (provider_standin/)."""
+    from provider_standin.terraform import write_cli_config
+
+    return write_cli_config(tmp_path_factory.mktemp("standin"))
+
+
+@pytest.fixture(scope="session")
+def applied(synth_dir, terraform_env, tmp_path_factory) -> dict[str, Path]:
+    """Each stack applied with the stand-in to a scratch local state: stack name -> its state file."""
+    from tools.plan_diff import apply_stack
+
+    names = sorted(p.parent.name for p in (synth_dir / "stacks").glob("*/cdk.tf.json"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(names, pool.map(lambda name: apply_stack(
+            name, synth_dir / "stacks" / name, tmp_path_factory.mktemp(f"applied-{name}"), terraform_env), names)))

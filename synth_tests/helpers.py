@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 
@@ -69,3 +72,13 @@ def api_function_address(stack: dict) -> str:
 
 def api_function(stack: dict) -> dict:
     return resources(stack, "google_cloudfunctions2_function")[api_function_address(stack)]
+
+
+def modified_stack(synth_dir: Path, tmp_path: Path, name: str, change) -> Path:
+    """A copy of a synthesized stack folder (assets included) with `change` applied to its resources."""
+    folder = tmp_path / "stacks" / name
+    shutil.copytree(synth_dir / "stacks" / name, folder, symlinks=True)
+    stack = json.loads((folder / "cdk.tf.json").read_text())
+    change(stack["resource"])
+    (folder / "cdk.tf.json").write_text(json.dumps(stack))
+    return folder

@@ -1,115 +1,143 @@
-"""`make diff` (tools/plan_diff.py): plan review from the synthesized JSON, on crafted stacks."""
+"""`make diff` (tools/plan_diff.py, tools/plan_review.py): Terraform's plan of a change against the
+applied stack, judged for protected resources (policies/protected.py)."""
 
-import copy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tools.plan_diff import STATEFUL_TYPES, diff_stack, report
+import pytest
+
+from synth_tests.helpers import modified_stack
+from tools.plan_diff import EXIT_OK, EXIT_PROTECTED, allowed_addresses, plan_against, verdict
+from tools.plan_review import changed_paths, classify, path_text
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
 
-BEFORE = {
-    "//": {"metadata": {"version": "0.21.0"}},
-    "resource": {
-        "google_sql_database_instance": {
-            "data_db_1": {"//": {"metadata": {"path": "staging/data/db"}}, "name": "hexproperty-staging-db",
-                          "region": "europe-west1", "settings": {"tier": "db-f1-micro", "backup_configuration": {"enabled": False}}},
-        },
-        "google_redis_instance": {"data_cache_2": {"name": "hexproperty-staging-cache", "tier": "BASIC", "memory_size_gb": 1}},
-        "google_storage_bucket": {"api_source_3": {"name": "hexproperty-staging-source", "location": "europe-west1"}},
-        "google_compute_network": {"network_vpc_4": {"name": "hexproperty-staging-vpc"}},
-        "google_compute_router": {"network_router_5": {"name": "hexproperty-staging-router"}},
-    },
-    "output": {"vpc": {"value": "x"}},
-}
+PSA = "google_compute_global_address.network_private-services-range_64993B9D"
+REDIS = "google_redis_instance.data_redis_instance_99052388"
+SQL = "google_sql_database_instance.data_postgres_instance_18D6F7A9"
+DATABASE = "google_sql_database.data_postgres_database-hexproperty_7F464326"
+RENAMED_DATABASE = "google_sql_database.data_postgres_database-main_0A1B2C3D"
+BOOKINGS = "google_managed_kafka_topic.events_topic-booking-events_5B05B1EA"
+PROPERTIES = "google_managed_kafka_topic.events_topic-property-events_1FFF6D67"
+USERS = ("google_sql_user.data_postgres_microservices-bookings-identity-account-user_97FA78C5",
+         "google_sql_user.data_postgres_microservices-properties-identity-account-user_0815CF24")
 
 
-def after(change) -> dict:
-    stack = copy.deepcopy(BEFORE)
-    change(stack["resource"])
-    return stack
+def body(resources: dict, address: str) -> dict:
+    type_, name = address.split(".")
+    return resources[type_][name]
 
 
-def by_address(changes):
-    return {c.address: c for c in changes}
+def pop(resources: dict, address: str) -> dict:
+    type_, name = address.split(".")
+    return resources[type_].pop(name)
 
 
-def test_identical_stacks_have_no_changes_and_metadata_is_ignored():
-    other = copy.deepcopy(BEFORE)
-    other["//"] = {"metadata": {"version": "other"}}
-    other["resource"]["google_compute_network"]["network_vpc_4"]["//"] = {"metadata": {"path": "moved"}}
-    assert diff_stack(BEFORE, other) == []
-    assert report("staging", BEFORE, other)[0].endswith("no changes")
+def risky_change(r):
+    body(r, PSA)["address"] = "10.121.0.0"  # the PSA range moves
+    body(r, REDIS)["tier"] = "BASIC"  # Memorystore tier: the provider replaces the instance
+    pop(r, BOOKINGS)  # a Kafka topic removed
+    body(r, PROPERTIES)["partition_count"] = 3  # a partition decrease, refused by the API
+    r["google_sql_database"][RENAMED_DATABASE.split(".")[1]] = pop(r, DATABASE)  # a renamed construct id
+    for user in USERS:  # two resources of one protected type removed at once
+        pop(r, user)
 
 
-def test_an_addition():
-    new = after(lambda r: r["google_compute_router"].update(network_router_6={"name": "second"}))
-    (change,) = diff_stack(BEFORE, new)
-    assert (change.address, change.kind, change.risk) == ("google_compute_router.network_router_6", "added", "")
+def safe_change(r):
+    body(r, SQL)["settings"]["tier"] = "db-custom-4-15360"  # Cloud SQL resize
+    body(r, REDIS)["memory_size_gb"] = 6  # Memorystore grows
 
 
-def test_a_removal_of_a_stateless_resource_is_not_flagged():
-    new = after(lambda r: r.pop("google_compute_router"))
-    (change,) = diff_stack(BEFORE, new)
-    assert (change.address, change.kind, change.risk) == ("google_compute_router.network_router_5", "removed", "")
+@pytest.fixture(scope="module")
+def risky_plan(synth_dir, applied, terraform_env, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("risky")
+    head = modified_stack(synth_dir, tmp, "production", risky_change)
+    return plan_against("production", head, applied["production"], tmp / "work", terraform_env)
 
 
-def test_an_in_place_change_lists_the_attribute_paths():
-    def change(r):
-        db = r["google_sql_database_instance"]["data_db_1"]
-        db["settings"]["tier"] = "db-g1-small"
-        db["settings"]["backup_configuration"]["enabled"] = True
-        r["google_redis_instance"]["data_cache_2"]["memory_size_gb"] = 2
-    changes = by_address(diff_stack(BEFORE, after(change)))
-    db = changes["google_sql_database_instance.data_db_1"]
-    assert (db.kind, db.paths, db.risk) == ("changed", ["settings.backup_configuration.enabled", "settings.tier"], "")
-    assert changes["google_redis_instance.data_cache_2"].risk == ""
+@pytest.fixture(scope="module")
+def safe_plan(synth_dir, applied, terraform_env, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("safe")
+    head = modified_stack(synth_dir, tmp, "production", safe_change)
+    return plan_against("production", head, applied["production"], tmp / "work", terraform_env)
 
 
-def test_replacing_a_stateful_resource_is_flagged_loudly():
-    new = after(lambda r: r["google_redis_instance"]["data_cache_2"].update(tier="STANDARD_HA"))
-    (change,) = diff_stack(BEFORE, new)
-    assert change.paths == ["tier"] and change.risk.startswith("REPLACED")
-    text, at_risk = report("staging", BEFORE, new, github=True)
-    assert at_risk == 1
-    assert "!!! STATEFUL RESOURCE google_redis_instance.data_cache_2 would be REPLACED" in text
-    assert "::error title=Stateful resource at risk (staging)::google_redis_instance.data_cache_2" in text
+def by_address(planned):
+    return {c.address: c for c in classify(planned.plan, planned.prevent_destroy)}
 
 
-def test_deleting_a_stateful_resource_is_flagged_and_a_renamed_id_is_explained():
-    def rename(r):
-        r["google_sql_database_instance"]["data_database_9"] = r["google_sql_database_instance"].pop("data_db_1")
-    changes = by_address(diff_stack(BEFORE, after(rename)))
-    removed = changes["google_sql_database_instance.data_db_1"]
-    assert removed.risk.startswith("DELETED")
-    assert "google_sql_database_instance.data_database_9 creates it again" in removed.risk
-    assert "moved" in removed.risk
-    text, at_risk = report("staging", BEFORE, after(lambda r: r.pop("google_storage_bucket")))
-    assert at_risk == 1 and "google_storage_bucket.api_source_3 would be DELETED" in text
+def test_each_protected_change_is_named_with_what_forces_it(risky_plan):
+    changes = by_address(risky_plan)
+    psa, redis = changes[PSA], changes[REDIS]
+    assert (psa.action, psa.paths) == ("replace", ["address"])
+    assert psa.risk.startswith("REPLACED, destroyed then created empty (forced by address): the private services")
+    assert (redis.action, redis.paths) == ("replace", ["tier"]) and "Memorystore" in redis.risk
+    assert redis.risk.endswith("lifecycle.prevent_destroy is set, so Terraform refuses this apply until the code drops it")
+    assert changes[BOOKINGS].action == "delete" and changes[BOOKINGS].risk.startswith("DELETED: a Kafka topic")
+    partitions = changes[PROPERTIES]
+    assert partitions.action == "update" and partitions.paths == ["partition_count"]
+    assert partitions.risk.startswith("REFUSED in place (partition_count 6 -> 3): Kafka cannot reduce")
+    renamed = changes[DATABASE]
+    assert renamed.action == "delete" and f"{RENAMED_DATABASE} creates it again under a new address" in renamed.risk
+    assert f'move_from_id("{DATABASE}")' in renamed.risk
+    assert changes[RENAMED_DATABASE].action == "create" and not changes[RENAMED_DATABASE].risk
+    for user in USERS:
+        assert changes[user].action == "delete" and changes[user].risk.startswith("DELETED: an IAM database user")
 
 
-def test_outputs_and_other_sections_are_reported():
-    new = copy.deepcopy(BEFORE)
-    new["output"]["vpc"]["value"] = "y"
-    text, _ = report("staging", BEFORE, new)
-    assert "~ output.vpc.value" in text
+def test_protected_changes_stop_with_their_own_status(risky_plan):
+    blocks, status = verdict({"production": risky_plan}, frozenset(), github=True)
+    text = "\n".join(blocks)
+    assert status == EXIT_PROTECTED != EXIT_OK
+    assert f"!!! PROTECTED {PSA} would be REPLACED" in text
+    assert f"::error title=Protected resource at risk (production)::{REDIS} would be REPLACED" in text
+    # Besides the protected ones: the Redis AUTH version follows the new instance, and the runtimes
+    # and outputs that read Redis's host and port learn them at apply.
+    assert "1 to add, 4 to change, 3 to replace, 4 to destroy; 7 protected resource(s) at risk" in text
+    assert text.endswith("rollback and moved state: docs/runbooks/deploy.md")
 
 
-def test_the_stateful_list_names_the_data_tier():
-    assert {"google_sql_database_instance", "google_redis_instance", "google_storage_bucket"} <= set(STATEFUL_TYPES)
-    for type_, forcing in STATEFUL_TYPES.items():
-        assert forcing and all("." not in a for a in forcing), type_
+def test_a_reviewed_exception_passes_only_the_addresses_it_names(risky_plan):
+    every = {c.address for c in classify(risky_plan.plan) if c.risk}
+    blocks, status = verdict({"production": risky_plan}, frozenset(every) | {"google_x.not_at_risk"})
+    text = "\n".join(blocks)
+    assert status == EXIT_OK and f"(allowed by ALLOW_REPLACE) {PSA}" in text
+    assert "ALLOW_REPLACE names google_x.not_at_risk, which this change does not put at risk" in text
+    _, status = verdict({"production": risky_plan}, frozenset(every - {REDIS}))
+    assert status == EXIT_PROTECTED
+    assert allowed_addresses(f" {PSA}, {REDIS}\n") == {PSA, REDIS}
+
+
+def test_a_resize_and_a_memory_increase_are_updates_in_place(safe_plan):
+    changes = by_address(safe_plan)
+    assert set(changes) == {SQL, REDIS}
+    assert (changes[SQL].action, changes[SQL].paths, changes[SQL].risk) == ("update", ["settings[0].tier"], "")
+    assert (changes[REDIS].action, changes[REDIS].paths, changes[REDIS].risk) == ("update", ["memory_size_gb"], "")
+    assert verdict({"production": safe_plan}, frozenset())[1] == EXIT_OK
+
+
+def test_paths_read_like_configuration():
+    assert path_text(["settings", 0, "ip_configuration", 0, "private_network"]) == \
+        "settings[0].ip_configuration[0].private_network"
+    before = {"labels": {"a": "1"}, "settings": [{"tier": "x", "disk": 10}], "uri": "u"}
+    after = {"labels": {"a": "2", "b": "3"}, "settings": [{"tier": "y", "disk": 10}], "uri": None}
+    assert list(changed_paths(before, after, {"uri": True})) == [
+        "labels.a", "labels.b", "settings[0].tier", "uri (known after apply)"]
 
 
 def test_an_unknown_ref_stops_with_a_clear_message():
     run = subprocess.run([sys.executable, "tools/plan_diff.py", "--ref", "no-such-ref-xyz"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "git archive no-such-ref-xyz failed" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_the_cost_of_a_change_is_printed_beside_it(staging, configs):
+    import copy
+
     from cost.prices import load_prices
     from tools.plan_diff import cost_summary
 
@@ -123,3 +151,14 @@ def test_the_cost_of_a_change_is_printed_beside_it(staging, configs):
     assert float(line.split()[0]) > 0  # the idle delta of the grown cache
     unchanged = cost_summary("staging", staging, staging, configs["staging"].load_profile, load_prices())
     assert unchanged.endswith("no resource changes cost")
+
+
+def test_a_removed_stack_destroys_everything_and_flags_what_is_protected(applied, terraform_env, tmp_path, staging):
+    planned = plan_against("staging", None, applied["staging"], tmp_path / "work", terraform_env)
+    changes = classify(planned.plan, planned.prevent_destroy)
+    assert {c.action for c in changes} == {"delete"}
+    assert len(changes) == sum(len(group) for group in staging["resource"].values())
+    risky = {c.address for c in changes if c.risk}
+    assert REDIS in risky and SQL in risky and "google_storage_bucket.events_log-bucket_79A8859E" in risky
+    assert not any("source-bucket" in address for address in risky)  # function sources are rebuilt
+    assert verdict({"staging": planned}, frozenset())[1] == EXIT_PROTECTED

@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from provider_standin.terraform import json_messages, prepare_workdir, run_terraform, write_cli_config
+from provider_standin.terraform import json_messages, run_terraform
+from synth_tests.helpers import modified_stack
 from tools.validate import check_stack
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
 
 ENVS = ["staging", "production"]
 RUN_SERVICE = "google_cloud_run_v2_service"
-
-
-@pytest.fixture(scope="session")
-def terraform_env(tmp_path_factory):
-    return write_cli_config(tmp_path_factory.mktemp("standin"))
 
 
 def load_config(stack: dict, workdir: Path) -> subprocess.CompletedProcess:
@@ -39,16 +35,6 @@ def load_config(stack: dict, workdir: Path) -> subprocess.CompletedProcess:
 def test_terraform_loads_the_stack(stacks, name, tmp_path):
     run = load_config(stacks[name], tmp_path)
     assert run.returncode == 0 and "Error" not in run.stderr, run.stderr[-2000:]
-
-
-def broken_stack(synth_dir: Path, tmp_path: Path, name: str, breaks) -> Path:
-    """A copy of a synthesized stack folder (assets included) with `breaks` applied to its JSON."""
-    folder = tmp_path / "stacks" / name
-    shutil.copytree(synth_dir / "stacks" / name, folder, symlinks=True)
-    stack = json.loads((folder / "cdk.tf.json").read_text())
-    breaks(stack["resource"])
-    (folder / "cdk.tf.json").write_text(json.dumps(stack))
-    return folder
 
 
 def first(resources: dict, type_: str) -> tuple[str, dict]:
@@ -81,7 +67,7 @@ def test_validate_names_each_problem_on_its_own_line(synth_dir, terraform_env, t
         settings = r["google_sql_database_instance"][sql.split(".")[1]]["settings"]
         r["google_sql_database_instance"][sql.split(".")[1]]["settings"] = [settings, settings]  # a second block
 
-    folder = broken_stack(synth_dir, tmp_path, "staging", breaks)
+    folder = modified_stack(synth_dir, tmp_path, "staging", breaks)
     lines, verdict = check_stack("staging", folder, terraform_env, tmp_path / "work")
     assert verdict == "staging: terraform validate refused the stack"
     text = "\n".join(lines)
@@ -94,7 +80,7 @@ def test_validate_names_each_problem_on_its_own_line(synth_dir, terraform_env, t
 
 def test_validate_refuses_a_templated_depends_on(synth_dir, terraform_env, tmp_path, staging):
     service, _ = first(staging["resource"], RUN_SERVICE)
-    folder = broken_stack(synth_dir, tmp_path, "staging", lambda r: r[RUN_SERVICE][service.split(".")[1]][
+    folder = modified_stack(synth_dir, tmp_path, "staging", lambda r: r[RUN_SERVICE][service.split(".")[1]][
         "depends_on"].append("${google_project_service.apis_run_8855F8C0}"))
     lines, _ = check_stack("staging", folder, terraform_env, tmp_path / "work")
     assert lines == [f"staging: {service}: depends_on: Invalid expression: A single static variable reference is "
@@ -108,23 +94,10 @@ def plan_summary(workdir: Path, env) -> dict:
     return {"exit": run.returncode, **summary}
 
 
-@pytest.fixture(scope="session")
-def applied(synth_dir, terraform_env, tmp_path_factory) -> dict[str, Path]:
-    """Each stack applied with the stand-in to a scratch local state: stack name -> its working folder."""
-    def apply(name):
-        workdir = prepare_workdir(synth_dir / "stacks" / name, tmp_path_factory.mktemp(f"applied-{name}"))
-        run = run_terraform(["apply", "-auto-approve", "-input=false", "-lock=false", "-no-color"], workdir,
-                            terraform_env)
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        return workdir
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(ENVS, pool.map(apply, ENVS)))
-
-
 @pytest.mark.parametrize("name", ENVS)
 def test_plan_apply_plan_again_shows_no_changes(applied, terraform_env, stacks, name):
-    state = json.loads((applied[name] / "terraform.tfstate").read_text())
+    state = json.loads(applied[name].read_text())
     managed = [r for r in state["resources"] if r["mode"] == "managed"]
     assert len(managed) == sum(len(group) for group in stacks[name]["resource"].values())
-    assert plan_summary(applied[name], terraform_env) == {"exit": 0, "add": 0, "change": 0, "import": 0,
+    assert plan_summary(applied[name].parent, terraform_env) == {"exit": 0, "add": 0, "change": 0, "import": 0,
                                                           "remove": 0, "operation": "plan"}

@@ -1,17 +1,21 @@
 #!/usr/bin/env python
-"""Plan review without credentials: what a change does to each stack, from the JSON alone.
+"""`make diff`: what a change does to each stack, judged by Terraform's plan, offline.
 
-Synthesizes the working tree and compares it, per stack, with the committed snapshots
-(default) or with a git ref synthesized in a temporary checkout (`--ref origin/main`).
-Prints the resources added, removed and changed, with the changed attribute paths, and
-flags loudly every change that would delete or replace a stateful resource.
+For each stack, the base (the committed snapshots, or `--ref REF` synthesized from a temporary
+export of that commit) is applied with the google provider stand-in (provider_standin/) to a
+scratch local state; the working tree's synthesis is planned against that state, and
+`terraform show -json` of the plan is judged by tools/plan_review.py: every create, update in
+place, delete and replace (with the attributes that force it), and every protected resource
+(policies/protected.py) a change would delete, replace or push into an update Google refuses.
+Beside each stack, the monthly cost difference.
 
-It sees only what the JSON says: Terraform's plan (which also knows the live state and
-every provider rule) stays the authority; this runs first, offline, so the risky part of
-a change is visible before anyone holds credentials.
+    make diff                   # against synth_tests/__snapshots__
+    make diff REF=origin/main   # against another commit
+    ALLOW_REPLACE=<address>[,<address>...] make diff   # a reviewed exception
 
-    make diff                 # against synth_tests/__snapshots__
-    make diff REF=origin/main # against another commit
+Exit status: 0 when nothing protected is at risk (or every such address is in ALLOW_REPLACE),
+3 when a protected resource is at risk, 2 when the diff could not be made (a synthesis or a
+Terraform run failed: its message says which).
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,169 +40,150 @@ from cost.estimate import diff as cost_diff  # noqa: E402  (after the path: run 
 from cost.estimate import estimate  # noqa: E402
 from cost.prices import load_prices  # noqa: E402
 from cost.report import diff_text  # noqa: E402
-from environments.loader import load_all  # noqa: E402
+from environments.loader import ConfigError, load_all  # noqa: E402
+from provider_standin.terraform import prepare_workdir, run_terraform, write_cli_config  # noqa: E402
+from tools.plan_review import report  # noqa: E402
+from tools.validate import _diagnostics, diagnostic_line  # noqa: E402
 
 SNAPSHOTS = ROOT / "synth_tests" / "__snapshots__" / "test_snapshots"
 SNAPSHOT_NAME = "test_stack_matches_snapshot[{}].json"
-
-# The one list of resource types that hold data: deleting or replacing one loses it.
-# For each, the top-level attributes whose change makes the provider replace the resource
-# (ForceNew in google provider 6.50); a change anywhere else updates it in place.
-STATEFUL_TYPES: dict[str, frozenset[str]] = {
-    "google_sql_database_instance": frozenset({"name", "project", "region", "master_instance_name",
-                                               "encryption_key_name", "replica_configuration"}),
-    "google_sql_database": frozenset({"name", "instance", "project"}),
-    "google_redis_instance": frozenset({"name", "project", "region", "location_id", "alternative_location_id",
-                                        "tier", "authorized_network", "connect_mode", "reserved_ip_range",
-                                        "transit_encryption_mode", "customer_managed_key"}),
-    "google_storage_bucket": frozenset({"name", "project", "location"}),
-    "google_managed_kafka_cluster": frozenset({"cluster_id", "project", "location"}),
-    "google_managed_kafka_topic": frozenset({"topic_id", "cluster", "project", "location"}),
-    "google_secret_manager_secret": frozenset({"secret_id", "project", "replication"}),
-    "google_logging_project_bucket_config": frozenset({"bucket_id", "project", "location"}),
-    "google_pubsub_subscription": frozenset({"name", "project", "topic"}),
-}
-SECTIONS = ("resource", "data")
+EXIT_OK, EXIT_ERROR, EXIT_PROTECTED = 0, 2, 3
+TF_FLAGS = ["-input=false", "-lock=false", "-no-color"]
 
 
-@dataclass
-class Change:
-    address: str
-    kind: str  # "added", "removed" or "changed"
-    paths: list[str] = field(default_factory=list)
-    risk: str = ""  # why a stateful resource is at risk, empty when it is not
-
-    @property
-    def type(self) -> str:
-        return self.address.removeprefix("data.").split(".", 1)[0]
+class DiffError(Exception):
+    """The diff could not be made; str() says what failed and how to see more."""
 
 
-def without_metadata(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_metadata(v) for k, v in value.items() if k != "//"}
-    if isinstance(value, list):
-        return [without_metadata(v) for v in value]
-    return value
-
-
-def addresses(stack: dict) -> dict[str, Any]:
-    """Terraform address -> body of every resource and data source in a synthesized stack."""
-    out = {}
-    for section in SECTIONS:
-        for type_, group in stack.get(section, {}).items():
-            for name, body in group.items():
-                prefix = "data." if section == "data" else ""
-                out[f"{prefix}{type_}.{name}"] = without_metadata(body)
-    return out
-
-
-def attribute_paths(before: Any, after: Any, path: str = "") -> Iterator[str]:
-    """The paths at which two values differ: `settings.tier`, `lifecycle_rule[0].condition`."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        for key in sorted(set(before) | set(after)):
-            child = f"{path}.{key}" if path else key
-            if key not in before or key not in after:
-                yield child
-            else:
-                yield from attribute_paths(before[key], after[key], child)
-    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for index, (old, new) in enumerate(zip(before, after)):
-            yield from attribute_paths(old, new, f"{path}[{index}]")
-    elif before != after:
-        yield path
-
-
-def diff_stack(before: dict, after: dict) -> list[Change]:
-    old, new = addresses(before), addresses(after)
-    changes = [Change(a, "added") for a in sorted(set(new) - set(old))]
-    for address in sorted(set(old) - set(new)):
-        change = Change(address, "removed")
-        if change.type in STATEFUL_TYPES:
-            change.risk = "DELETED: its data goes with it"
-            same_name = [c.address for c in changes if c.type == change.type and new[c.address].get("name") == old[address].get("name")]
-            if same_name:
-                change.risk += (f"; {same_name[0]} creates it again under a new address (a renamed construct id)."
-                                " Keep the id, or add a `moved` block")
-        changes.append(change)
-    for address in sorted(set(old) & set(new)):
-        paths = list(attribute_paths(old[address], new[address]))
-        if paths:
-            change = Change(address, "changed", paths)
-            forcing = sorted({p.split(".")[0].split("[")[0] for p in paths} & STATEFUL_TYPES.get(change.type, frozenset()))
-            if forcing:
-                change.risk = f"REPLACED (destroyed, then created empty): {', '.join(forcing)} changed"
-            changes.append(change)
-    return changes
-
-
-def other_paths(before: dict, after: dict) -> list[str]:
-    """Changes outside resources and data sources: outputs, provider, backend, required providers."""
-    rest = [k for k in sorted(set(before) | set(after)) if k not in (*SECTIONS, "//")]
-    return list(attribute_paths({k: without_metadata(before.get(k)) for k in rest},
-                                {k: without_metadata(after.get(k)) for k in rest}))
-
-
-def report(name: str, before: dict | None, after: dict | None, github: bool = False) -> tuple[str, int]:
-    """The text block of one stack and how many stateful resources are at risk."""
-    lines = [f"== {name} =="]
-    if before is None or after is None:
-        lines.append("  (new stack)" if before is None else "  (stack removed: every resource in it is destroyed)")
-        before, after = before or {}, after or {}
-    changes = diff_stack(before, after)
-    marks = {"added": "+", "removed": "-", "changed": "~"}
-    for change in changes:
-        suffix = f": {', '.join(change.paths)}" if change.paths else ""
-        lines.append(f"  {marks[change.kind]} {change.address}{suffix}")
-    others = other_paths(before, after)
-    lines += [f"  ~ {path}" for path in others]
-    risky = [c for c in changes if c.risk]
-    for change in risky:
-        lines.append(f"  !!! STATEFUL RESOURCE {change.address} would be {change.risk}")
-        if github:
-            lines.append(f"::error title=Stateful resource at risk ({name})::{change.address} would be {change.risk}")
-    counts = {kind: sum(c.kind == kind for c in changes) for kind in marks}
-    if changes or others:
-        lines.append(f"  {counts['added']} to add, {counts['changed']} to change, {counts['removed']} to remove; "
-                     f"{len(risky)} stateful resource(s) at risk")
-    else:
-        lines.append("  no changes")
-    return "\n".join(lines), len(risky)
+@dataclass(frozen=True)
+class Planned:
+    plan: dict  # `terraform show -json` of the plan
+    prevent_destroy: frozenset[str]  # addresses whose lifecycle.prevent_destroy was set aside to plan
 
 
 # --- where the two sides come from -------------------------------------------------
 
 
-def synthesize(project: Path, outdir: Path) -> dict[str, dict]:
-    """Run `main.py` of the tree at `project` and read every stack it wrote."""
+def synthesize(project: Path, outdir: Path) -> Path:
+    """Run `main.py` of the tree at `project`; return its stacks folder."""
     env = dict(os.environ)
-    node_bin = ROOT / "node_modules" / ".bin"
-    env["PATH"] = f"{node_bin}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     run = subprocess.run([sys.executable, "main.py", "--outdir", str(outdir)], cwd=project, env=env,
                          capture_output=True, text=True)
     if run.returncode != 0:
-        raise RuntimeError(f"synthesis of {project} failed:\n{run.stderr}")
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+        raise DiffError(f"synthesis of {project} failed:\n{run.stderr.strip()}")
+    return outdir / "stacks"
 
 
-def snapshot_stacks() -> dict[str, dict]:
+def snapshot_stacks(workdir: Path, head: Path) -> Path:
+    """The committed snapshots as stack folders. A snapshot holds no function archives: each
+    borrows the working tree's `assets/`, so an archive whose name (a hash of its content) is
+    unchanged plans as unchanged, and a changed one as a new object."""
     prefix, suffix = SNAPSHOT_NAME.split("{}")
-    return {p.name[len(prefix):-len(suffix)]: json.loads(p.read_text()) for p in sorted(SNAPSHOTS.iterdir())
-            if p.name.startswith(prefix) and p.name.endswith(suffix)}
+    stacks = workdir / "snapshots"
+    for path in sorted(SNAPSHOTS.glob(SNAPSHOT_NAME.replace("[{}]", "*"))):
+        name = path.name[len(prefix):-len(suffix)]
+        folder = stacks / name
+        folder.mkdir(parents=True)
+        shutil.copy(path, folder / "cdk.tf.json")
+        if (head / name / "assets").is_dir():
+            (folder / "assets").symlink_to(head / name / "assets", target_is_directory=True)
+    return stacks
 
 
-def ref_stacks(ref: str, workdir: Path) -> dict[str, dict]:
+def ref_stacks(ref: str, workdir: Path) -> Path:
     """Synthesize `ref` from a temporary export of its tree (`git archive`): no checkout, no
     entry in the repository's worktree list, nothing left behind."""
     tree = workdir / "ref"
     tree.mkdir()
     archive = workdir / "ref.tar"
     with archive.open("wb") as out:
-        run = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, stdout=out, stderr=subprocess.PIPE, text=False)
+        run = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, stdout=out, stderr=subprocess.PIPE)
     if run.returncode != 0:
-        raise RuntimeError(f"git archive {ref} failed: {run.stderr.decode().strip()}")
+        raise DiffError(f"git archive {ref} failed: {run.stderr.decode().strip()}")
     with tarfile.open(archive) as tar:
         tar.extractall(tree, filter="data")
     return synthesize(tree, workdir / "ref.out")
+
+
+# --- Terraform --------------------------------------------------------------------
+
+
+def _terraform(args: list[str], workdir: Path, env: dict, what: str) -> str:
+    run = run_terraform(args, workdir, env)
+    if run.returncode != 0:
+        lines = [diagnostic_line(what, d) for d in _diagnostics(args[0], run.stdout)] if "-json" in args else []
+        detail = "\n".join(dict.fromkeys(lines)) or (run.stderr or run.stdout).strip()[-3000:]
+        raise DiffError(f"terraform {args[0]} of {what} failed:\n{detail}")
+    return run.stdout
+
+
+def apply_stack(what: str, stack: Path, workdir: Path, env: dict) -> Path:
+    """Apply a synthesized stack folder with the stand-in to a fresh local state; return the state file."""
+    prepare_workdir(stack, workdir)
+    _terraform(["apply", "-auto-approve", "-json", *TF_FLAGS], workdir, env, what)
+    return workdir / "terraform.tfstate"
+
+
+def without_prevent_destroy(config: Path) -> frozenset[str]:
+    """Drop `lifecycle.prevent_destroy` from a stack file; return the addresses that had it.
+
+    Terraform stops a plan that would destroy such a resource, with no plan to review; without
+    it the plan shows the change, and the report says Terraform would refuse to apply it."""
+    stack = json.loads(config.read_text())
+    guarded = set()
+    for type_, group in stack.get("resource", {}).items():
+        for name, body in group.items():
+            if (body.get("lifecycle") or {}).pop("prevent_destroy", None):
+                guarded.add(f"{type_}.{name}")
+    config.write_text(json.dumps(stack, indent=2) + "\n")
+    return frozenset(guarded)
+
+
+def plan_against(what: str, stack: Path | None, state: Path | None, workdir: Path, env: dict) -> Planned:
+    """Terraform's plan (`show -json`) of `stack` against `state`; no stack plans the state's destruction."""
+    if stack is None:
+        prepare_workdir(state.parent, workdir)
+        args = ["plan", "-destroy"]
+    else:
+        prepare_workdir(stack, workdir)
+        # No refresh: the stand-in reads state back unchanged, so refreshing would only cost time.
+        args = ["plan", "-refresh=false"]
+    guarded = without_prevent_destroy(workdir / "cdk.tf.json")
+    if state is not None:
+        shutil.copy(state, workdir / "terraform.tfstate")
+    _terraform([*args, "-json", "-out=tfplan", *TF_FLAGS], workdir, env, what)
+    return Planned(json.loads(_terraform(["show", "-json", "tfplan"], workdir, env, what)), guarded)
+
+
+def plan_stack(name: str, base: Path | None, head: Path | None, workdir: Path, env: dict) -> Planned:
+    """The head stack planned against the base stack applied to a scratch state."""
+    state = apply_stack(f"{name} (base)", base, workdir / "base", env) if base is not None else None
+    return plan_against(name, head, state, workdir / "head", env)
+
+
+def verdict(plans: dict[str, Planned], allowed: frozenset[str], github: bool = False) -> tuple[list[str], int]:
+    """The report blocks of every stack and the exit status they call for."""
+    blocks, blocking, at_risk = [], [], set()
+    for name, planned in plans.items():
+        text, risky = report(name, planned.plan, allowed, github, planned.prevent_destroy)
+        blocks.append(text)
+        blocking += [c for c in risky if c.address not in allowed]
+        at_risk |= {c.address for c in risky}
+    unused = sorted(allowed - at_risk)
+    if unused:
+        blocks.append(f"note: ALLOW_REPLACE names {', '.join(unused)}, which this change does not put at risk")
+    if blocking:
+        blocks.append(f"!!! {len(blocking)} protected resource(s) at risk. If it is intended and reviewed, name each in "
+                      f"ALLOW_REPLACE={','.join(c.address for c in blocking)}; rollback and moved state: "
+                      "docs/runbooks/deploy.md")
+        return blocks, EXIT_PROTECTED
+    return blocks, EXIT_OK
+
+
+def allowed_addresses(value: str | None) -> frozenset[str]:
+    """ALLOW_REPLACE: addresses separated by commas or white space."""
+    return frozenset(a for a in re.split(r"[,\s]+", value or "") if a)
 
 
 def cost_summary(name: str, before: dict, after: dict, profile, prices) -> str:
@@ -206,34 +193,52 @@ def cost_summary(name: str, before: dict, after: dict, profile, prices) -> str:
     return "cost " + diff_text(change)
 
 
+def _stack_json(folder: Path | None) -> dict | None:
+    return json.loads((folder / "cdk.tf.json").read_text()) if folder else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", help="compare with this git ref instead of the committed snapshots")
     parser.add_argument("stacks", nargs="*", help="stacks to show (default: all)")
     args = parser.parse_args(argv)
     github = os.environ.get("GITHUB_ACTIONS") == "true"
+    allowed = allowed_addresses(os.environ.get("ALLOW_REPLACE"))
+    if shutil.which("terraform") is None:
+        print("make diff: no terraform binary on PATH; install Terraform 1.11", file=sys.stderr)
+        return EXIT_ERROR
     with tempfile.TemporaryDirectory(prefix="plan-diff.") as tmp:
+        work = Path(tmp)
         try:
-            before = ref_stacks(args.ref, Path(tmp)) if args.ref else snapshot_stacks()
-            after = synthesize(ROOT, Path(tmp) / "head.out")
-        except RuntimeError as error:
+            configs = {config.name: config for config in load_all()}
+            # The ref first: a ref git does not know fails before the working tree is synthesized.
+            base = ref_stacks(args.ref, work) if args.ref else None
+            head = synthesize(ROOT, work / "head.out")
+            base = base or snapshot_stacks(work, head)
+            names = args.stacks or sorted({p.parent.name for p in [*base.glob("*/cdk.tf.json"), *head.glob("*/cdk.tf.json")]})
+            sides = {n: tuple(d / n if (d / n / "cdk.tf.json").exists() else None for d in (base, head)) for n in names}
+            unknown = [n for n, (b, h) in sides.items() if b is None and h is None]
+            if unknown:
+                raise DiffError(f"no stack named {', '.join(unknown)} on either side; stacks: "
+                                f"{', '.join(sorted(p.parent.name for p in head.glob('*/cdk.tf.json')))}")
+            env = write_cli_config()
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                plans = dict(zip(names, pool.map(lambda n: plan_stack(n, *sides[n], work / "tf" / n, env), names)))
+        except (DiffError, ConfigError) as error:
             print(error, file=sys.stderr)
-            return 2
-    base = args.ref or "the committed snapshots"
-    print(f"changes from {base} to the working tree (synthesized JSON; `terraform plan` is the authority)\n")
-    at_risk = 0
-    profiles = {config.name: config.load_profile for config in load_all()}
-    prices = load_prices()
-    for name in args.stacks or sorted(set(before) | set(after)):
-        text, risky = report(name, before.get(name), after.get(name), github)
-        print(text + "\n")
-        at_risk += risky
-        if before.get(name) and after.get(name) and name in profiles:
-            print(cost_summary(name, before[name], after[name], profiles[name], prices) + "\n")
-    if at_risk:
-        print(f"!!! {at_risk} stateful resource(s) would be deleted or replaced: read docs/runbooks/deploy.md "
-              "(rollback) before merging")
-    return 0
+            return EXIT_ERROR
+        print(f"changes from {args.ref or 'the committed snapshots'} to the working tree, as Terraform plans them "
+              "with the provider stand-in (Google's API can still refuse what only it checks)\n")
+        blocks, status = verdict(plans, allowed, github)
+        prices = load_prices()
+        for name, block in zip(names, blocks):
+            print(block + "\n")
+            before, after = (_stack_json(side) for side in sides[name])
+            if before and after and name in configs:
+                print(cost_summary(name, before, after, configs[name].load_profile, prices) + "\n")
+    for block in blocks[len(names):]:
+        print(block)
+    return status
 
 
 if __name__ == "__main__":
