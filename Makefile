@@ -48,7 +48,7 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 	$(CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-bench: install ## time synth against the floor of loading the jsii assemblies; prints the ratio last
+bench: synth ## time synth against the floor of loading the jsii assemblies, then make validate and make diff; prints the ratio last
 	$(PY) tools/bench.py $(ARGS)
 
 docs: install ## regenerate the environment-file reference in README.md from the schema

@@ -4,12 +4,17 @@ floor: a fresh Python that loads the cdktf and google provider jsii assemblies a
 synth: a fresh `python main.py` synthesizing every environment, and where its time goes
 (main.py --timings: each phase's median).
 scaling: staging alone with 0, 8 and 16 extra microservices, and the cost of one more service.
-Each figure is the median of --runs runs; the last line is the ratio (target: at most 1.3).
+terraform: `make validate` (validate + plan of every stack with the provider stand-in) and `make diff`
+against the committed snapshots (a synth, the base applied, the head planned), one run each
+(targets: 30 s and 60 s, DESIGN.md section 5).
+Each synth figure is the median of --runs runs; the cost above the floor per synthesized resource
+(target: at most 3 ms) and the ratio synth/floor (target: at most 1.5) come last.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import statistics
@@ -84,10 +89,22 @@ def main() -> int:
     for phase, samples in phases.items():
         seconds = statistics.median(samples)
         print(f"  {phase:<52} {seconds:.2f} s  {seconds / floor_median:.2f}")
+    validate = timed([sys.executable, "tools/validate.py"])
+    diff = timed([sys.executable, "tools/plan_diff.py"])
+    print(f"{'make validate (both stacks, one run):':<40} {validate:.2f} s  target 30 s")
+    print(f"{'make diff (snapshots vs working tree):':<40} {diff:.2f} s  target 60 s")
     print(median_line("floor (load cdktf + google assemblies):", floor))
     print(median_line("synth (every environment):", synth))
+    above = (statistics.median(synth) - floor_median) / synthesized_resources(ROOT / "cdktf.out" / "stacks") * 1000
+    print(f"cost above the floor per synthesized resource: {above:.1f} ms  target 3 ms")
     print(f"ratio synth/floor: {statistics.median(synth) / floor_median:.2f}")
     return 0
+
+
+def synthesized_resources(stacks: Path) -> int:
+    """Resources and data sources in every stack `make validate` just judged."""
+    return sum(len(group) for path in stacks.glob("*/cdk.tf.json")
+               for section in ("resource", "data") for group in json.loads(path.read_text()).get(section, {}).values())
 
 
 if __name__ == "__main__":
