@@ -52,7 +52,7 @@ class Api(Construct):
 
         self.secrets = {
             variable: AppSecret(self, f"secret-{variable.lower()}", config=config, apis=apis, secret_id=secret_id,
-                                tier=TIER, service="api", rotation=rotation)
+                                tier=TIER, service="api", address=f"secret_{variable.lower()}", rotation=rotation)
             for variable, secret_id in sorted(api.secrets.items())
         }
         for variable, secret in self.secrets.items():

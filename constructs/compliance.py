@@ -26,6 +26,7 @@ from constructs.google import (
     pubsub_topic_iam_member,
 )
 from constructs.notices import email_channels, publish_alert
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Compliance(Construct):
             locked=compliance.lock_audit_bucket,
             depends_on=[logging],
         )
+        keep(self.audit_bucket, config, "audit_log_bucket")
         # A sink into a log bucket of its own project writes without a writer identity grant.
         self.audit_sink = logging_project_sink.LoggingProjectSink(
             self,

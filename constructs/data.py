@@ -1,7 +1,7 @@
 """The data tier: Cloud SQL for PostgreSQL and Memorystore for Redis, private IP only.
 
 Consumers never get a password: runtimes log in to PostgreSQL as IAM database users
-(`data.postgres.grant_connect(sa)`) and read the Redis AUTH string from Secret Manager
+(`data.postgres.grant_connect(identity)`) and read the Redis AUTH string from Secret Manager
 (`data.redis.grant_access(sa)`).
 """
 
@@ -23,12 +23,14 @@ from constructs.google import (
     sql_database_instance,
     sql_user,
 )
+from constructs.protection import keep
 from constructs.secrets import regional_replication
 from constructs.sql_autopause import SqlAutoPause
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.network import Network
+    from constructs.runtime import RuntimeIdentity
     from constructs.stack import Apis
 
 TIER = "data"
@@ -95,8 +97,9 @@ class Postgres(Construct):
                 ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
             depends_on=depends_on,
         )
+        keep(self.instance, config, "postgres_primary")
         for name in pg.databases:
-            sql_database.SqlDatabase(
+            keep(sql_database.SqlDatabase(
                 self,
                 f"database-{name}",
                 instance=self.instance.name,
@@ -104,7 +107,7 @@ class Postgres(Construct):
                 # Dropping a database from the file leaves its data alone (and a staging teardown
                 # does not fail on open connections): the instance's deletion removes it.
                 deletion_policy="ABANDON",
-            )
+            ), config, f"postgres_database_{name}")
 
         self.replica: Optional[sql_database_instance.SqlDatabaseInstance] = None
         if pg.replica:
@@ -120,6 +123,7 @@ class Postgres(Construct):
                 lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
                 depends_on=depends_on,
             )
+            keep(self.replica, config, "postgres_replica")
 
         if pg.auto_pause:
             SqlAutoPause(self, "auto-pause", config=config, apis=apis, instance_name=config.resource_name(DataNames.SQL),
@@ -179,17 +183,18 @@ class Postgres(Construct):
             ) if primary else None,
         )
 
-    def grant_connect(self, account: service_account.ServiceAccount) -> None:
-        """Let `account` log in to the databases as an IAM database user (no password).
+    def grant_connect(self, identity: "RuntimeIdentity") -> None:
+        """Let a runtime's identity log in to the databases as an IAM database user (no password).
 
         Cloud SQL has no instance-level IAM, so the two roles are project-level members.
         """
+        account = identity.account
         slug = _slug(account)
         for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser"):
             project_iam_member.ProjectIamMember(
                 self, f"{slug}-{role.rsplit('.', 1)[1]}", project=self._config.project_id, role=role, member=account.member,
             )
-        sql_user.SqlUser(
+        keep(sql_user.SqlUser(
             self,
             f"{slug}-user",
             instance=self.instance.name,
@@ -198,7 +203,7 @@ class Postgres(Construct):
             type="CLOUD_IAM_SERVICE_ACCOUNT",
             # PostgreSQL refuses to drop a role that owns objects or holds grants; leave it to the instance.
             deletion_policy="ABANDON",
-        )
+        ), self._config, f"postgres_user_{identity.runtime}")
 
 
 class Redis(Construct):
@@ -232,10 +237,9 @@ class Redis(Construct):
                 )],
             ),
             labels=config.labels(TIER, "redis"),
-            # Memorystore has no deletion protection of its own: Terraform refuses to destroy production's.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=config.is_production),
             depends_on=[network.private_services, apis.enable("redis.googleapis.com")],
         )
+        keep(self.instance, config, "redis")
 
         self.auth_secret = secret_manager_secret.SecretManagerSecret(
             self,
@@ -243,8 +247,10 @@ class Redis(Construct):
             secret_id=config.resource_name(DataNames.REDIS_AUTH),
             replication=regional_replication(config),
             labels=config.labels(TIER, "redis"),
+            deletion_protection=config.is_production,
             depends_on=[apis.enable("secretmanager.googleapis.com")],
         )
+        keep(self.auth_secret, config, "redis_auth_secret")
         # The JSON holds only a reference; the value lives in Terraform state (as the instance's
         # own `auth_string` already does) and in the secret.
         self.auth_secret_version = secret_manager_secret_version.SecretManagerSecretVersion(

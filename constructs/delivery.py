@@ -26,6 +26,7 @@ from constructs.google import (
     service_account_iam_member,
     storage_bucket_iam_member,
 )
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ class Delivery(Construct):
             description=f"GitHub Actions workflows of {delivery.repository}",
             depends_on=federation,
         )
+        keep(self.pool, config, "github_pool")
         mapping = {
             "google.subject": "assertion.sub",
             "attribute.repository": "assertion.repository",
@@ -152,6 +154,7 @@ class Delivery(Construct):
             attribute_mapping=mapping,
             oidc=iam_workload_identity_pool_provider.IamWorkloadIdentityPoolProviderOidc(issuer_uri=GITHUB_ISSUER),
         )
+        keep(self.provider, config, "github_provider")
 
         self.deployer = self._account("deployer", "applies the stack from its deploy branches")
         self.planner = self._account("planner", "reads Terraform state for pull-request plans")
@@ -180,10 +183,12 @@ class Delivery(Construct):
         TerraformOutput(self, "planner-email", value=self.planner.email)
 
     def _account(self, role: str, purpose: str) -> service_account.ServiceAccount:
-        return service_account.ServiceAccount(
+        account = service_account.ServiceAccount(
             self, role, project=self._config.project_id, account_id=self._config.short_name(role),
             display_name=f"CI {role} ({self._config.name})", description=f"GitHub Actions: {purpose}. No keys.",
             depends_on=self._federation)
+        keep(account, self._config, f"service_account_{role}")
+        return account
 
     def _may_impersonate(self, account: service_account.ServiceAccount, id_: str, member: str) -> None:
         service_account_iam_member.ServiceAccountIamMember(

@@ -34,7 +34,7 @@ class ErrorTracking(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
         super().__init__(scope, id_)
         self.dsn = AppSecret(self, "dsn", config=config, apis=apis, secret_id=config.resource_name(SECRET_COMPONENT),
-                             tier=TIER, service=SERVICE)
+                             tier=TIER, service=SERVICE, address="secret_sentry_dsn")
         self.env = {ENVIRONMENT_VARIABLE: config.name}
         self.secret_env = {DSN_VARIABLE: self.dsn.secret_id}
 

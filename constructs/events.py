@@ -23,6 +23,7 @@ from constructs.google import (
     storage_bucket,
     storage_bucket_iam_member,
 )
+from constructs.protection import keep
 from constructs.runtime import RuntimeIdentity
 from environments.config import EnvironmentConfig
 
@@ -121,7 +122,6 @@ class Events(Construct):
 def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Network", apis: "Apis") -> run.CloudRunV2Service:
     kafka = config.events.cloud_run
     identity = RuntimeIdentity(scope, "identity", config=config, apis=apis, runtime=COMPONENT)
-    # Stateful: the construct id is the Terraform address; renaming it would recreate the log.
     bucket = storage_bucket.StorageBucket(
         scope,
         "log-bucket",
@@ -146,6 +146,7 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
         force_destroy=not config.is_production,
         labels=config.labels(TIER, f"{COMPONENT}-log"),
     )
+    keep(bucket, config, "kafka_log_bucket")
     # Cloud Storage FUSE lists, reads, writes and deletes objects; nothing on other buckets.
     log_access = storage_bucket_iam_member.StorageBucketIamMember(
         scope, "log-access", bucket=bucket.name, role="roles/storage.objectUser", member=identity.member,
@@ -239,7 +240,6 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
 
 def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Network", apis: "Apis") -> mk.ManagedKafkaCluster:
     managed = config.events.managed
-    # Stateful: the construct id is the Terraform address; production refuses to destroy it.
     cluster = mk.ManagedKafkaCluster(
         scope,
         "cluster",
@@ -253,11 +253,11 @@ def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Netw
             network_configs=[mk.ManagedKafkaClusterGcpConfigAccessConfigNetworkConfigs(subnet=network.subnet_id)])),
         rebalance_config=mk.ManagedKafkaClusterRebalanceConfig(mode="AUTO_REBALANCE_ON_SCALE_UP"),
         labels=config.labels(TIER, COMPONENT),
-        lifecycle=TerraformResourceLifecycle(prevent_destroy=config.is_production),
         depends_on=[apis.enable("managedkafka.googleapis.com")],
     )
+    keep(cluster, config, "kafka_cluster")
     for topic in config.events.topics:
-        managed_kafka_topic.ManagedKafkaTopic(
+        keep(managed_kafka_topic.ManagedKafkaTopic(
             scope,
             f"topic-{topic.name}",
             cluster=cluster.cluster_id,
@@ -266,7 +266,7 @@ def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Netw
             partition_count=topic.partitions,
             replication_factor=MANAGED_REPLICATION_FACTOR,
             configs={"retention.ms": str(topic.retention_hours * 3_600_000)},
-        )
+        ), config, f"kafka_topic_{topic.name.replace('-', '_')}")
     return cluster
 
 

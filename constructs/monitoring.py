@@ -33,6 +33,7 @@ from constructs.google import (
     monitoring_uptime_check_config as uptime,
 )
 from constructs.monitoring_dashboard import dashboard_json
+from constructs.protection import keep
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -97,9 +98,8 @@ class Monitoring(Construct):
             self, "log-bucket", project=config.project_id, location=config.region,
             bucket_id=config.resource_name(LOG_BUCKET), retention_days=self._settings.log_retention_days,
             description=f"Application logs of HexProperty {config.name} (Cloud Run services and functions)",
-            # Stateful: the construct id is the Terraform address. Deleting it deletes the logs with it.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=config.is_production),
             depends_on=[logging])
+        keep(self.log_bucket, config, "application_log_bucket")
         destination = f"logging.googleapis.com/{self.log_bucket.id}"
         logging_project_sink.LoggingProjectSink(
             self, "log-sink", project=config.project_id, name=config.resource_name(LOG_BUCKET), destination=destination,

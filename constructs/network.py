@@ -19,6 +19,7 @@ from constructs.google import (
     service_networking_connection,
     vpc_access_connector,
 )
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Network(Construct):
             network=self.vpc.id,
             labels=config.labels(TIER, "private-services-access"),
         )
+        keep(self.private_services_range, config, "private_services_range")
         self.private_services = service_networking_connection.ServiceNetworkingConnection(
             self,
             "private-services",
@@ -102,6 +104,7 @@ class Network(Construct):
             deletion_policy="ABANDON",
             depends_on=[apis.enable("servicenetworking.googleapis.com")],
         )
+        keep(self.private_services, config, "private_services_peering")
 
         self.connector = vpc_access_connector.VpcAccessConnector(
             self,

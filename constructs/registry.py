@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from constructs.google import artifact_registry_repository as registry
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class ImageRepository(Construct):
             ],
             depends_on=[apis.enable("artifactregistry.googleapis.com"), apis.enable("containerscanning.googleapis.com")],
         )
+        keep(self.repository, config, "image_repository")
 
     @property
     def url(self) -> str:

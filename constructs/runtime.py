@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from constructs.google import project_iam_member, service_account, storage_bucket_iam_member
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class RuntimeIdentity(Construct):
             description=f"Runtime identity of {config.resource_name(runtime)}; roles granted by the stack only.",
             depends_on=[apis.enable("iam.googleapis.com")],
         )
+        keep(self.account, config, f"service_account_{runtime}")
         # Resources that must not start before these roles exist depend on `grants`.
         self.grants = [
             project_iam_member.ProjectIamMember(

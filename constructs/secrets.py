@@ -9,6 +9,7 @@ from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs.google import secret_manager_secret, secret_manager_secret_iam_member, secret_manager_secret_version
+from constructs.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -22,10 +23,12 @@ PLACEHOLDER = "unset: add the real value with gcloud secrets versions add"
 
 
 def regional_replication(config: EnvironmentConfig) -> secret_manager_secret.SecretManagerSecretReplication:
-    """Replicas in the environment's region only (data residency), not Google's automatic choice."""
+    """Replicas in the environment's own regions (data residency), not Google's automatic choice:
+    production's also in the DR region, so a failover there has its credentials."""
     sm = secret_manager_secret
+    regions = [config.region, config.dr_region] if config.is_production else [config.region]
     return sm.SecretManagerSecretReplication(user_managed=sm.SecretManagerSecretReplicationUserManaged(
-        replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=config.region)],
+        replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=region) for region in regions],
     ))
 
 
@@ -33,7 +36,7 @@ class AppSecret(Construct):
     """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", secret_id: str, tier: str,
-                 service: str, rotation: Optional["SecretRotation"] = None):
+                 service: str, address: str, rotation: Optional["SecretRotation"] = None):
         super().__init__(scope, id_)
         sm = secret_manager_secret
         # A runtime referencing the secret deploys only once these exist (version, access).
@@ -44,6 +47,7 @@ class AppSecret(Construct):
             secret_id=secret_id,
             replication=regional_replication(config),
             labels=config.labels(tier, service),
+            deletion_protection=config.is_production,
             # Rotation only publishes SECRET_ROTATE on the topic; the secret's owner adds the new
             # version (docs/runbooks/cost-and-compliance.md). The first notice comes one period
             # after creation; Secret Manager advances the time itself from then on.
@@ -55,6 +59,7 @@ class AppSecret(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["rotation[0].next_rotation_time"]) if rotation else None,
             depends_on=[apis.enable("secretmanager.googleapis.com"), *(rotation.dependables if rotation else ())],
         )
+        keep(self.secret, config, address)
         self.dependables.append(secret_manager_secret_version.SecretManagerSecretVersion(
             self,
             "placeholder",

@@ -34,6 +34,7 @@ from constructs.google import (
     service_account,
     storage_bucket_object,
 )
+from constructs.protection import keep
 from constructs.runtime import BuildIdentity
 from constructs.source_archive import ROOT, SourceArchive, function_source_bucket
 from environments.config import AutoPauseConfig, DataNames, EnvironmentConfig
@@ -137,6 +138,7 @@ class SqlAutoPause(Construct):
             description="Auto-pause function and wake schedule: reads and sets the instance's activation policy.",
             depends_on=[iam],
         )
+        keep(account, config, f"service_account_{DataNames.PAUSE_ACCOUNT}")
         role = project_iam_custom_role.ProjectIamCustomRole(
             self,
             "role",
@@ -178,6 +180,7 @@ class SqlAutoPause(Construct):
             display_name=f"Delivers {instance_name} idle alerts to the auto-pause function",
             depends_on=[iam],
         )
+        keep(push, config, f"service_account_{DataNames.PAUSE_PUSH_ACCOUNT}")
         f = cloudfunctions2_function
         function = f.Cloudfunctions2Function(
             self,

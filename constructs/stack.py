@@ -158,7 +158,7 @@ class HexPropertyStack(TerraformStack):
     def _grant_data(self, runtimes: dict) -> None:
         data = self.config.data
         for client in data.postgres.clients:
-            self.data.postgres.grant_connect(runtimes[client].identity.account)
+            self.data.postgres.grant_connect(runtimes[client].identity)
         for client in data.redis.clients:
             # The runtime reads the AUTH secret when it deploys: access and the version come first.
             runtimes[client].wait_for(self.data.redis.grant_access(runtimes[client].identity.account),

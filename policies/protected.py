@@ -18,6 +18,9 @@ from environments.config import BUCKET_CONTENT_LABEL, REBUILT_CONTENT
 class Protected:
     why: str
     applies: Callable[[Mapping[str, Any]], bool] = lambda body: True
+    # The provider-side deletion protection the type has (attribute paths that must be true in
+    # production); a type without any is kept by Terraform's lifecycle.prevent_destroy instead.
+    provider_flags: tuple[str, ...] = ()
 
 
 def _holds_data(bucket: Mapping[str, Any]) -> bool:
@@ -30,14 +33,18 @@ def _private_services_range(address: Mapping[str, Any]) -> bool:
 
 
 PROTECTED: dict[str, Protected] = {
-    "google_sql_database_instance": Protected("a Cloud SQL instance: its data and its automated backups go with it"),
+    "google_sql_database_instance": Protected(
+        "a Cloud SQL instance: its data and its automated backups go with it",
+        # Terraform's guard and the API's own (which also stops the console and gcloud).
+        provider_flags=("deletion_protection", "settings.deletion_protection_enabled")),
     "google_sql_database": Protected("a database inside Cloud SQL: its tables go with it"),
     "google_sql_user": Protected("an IAM database user: its grants inside PostgreSQL go with it"),
     "google_redis_instance": Protected("Memorystore: its cached data and its AUTH string go with it"),
     "google_storage_bucket": Protected("a bucket that holds data: every object goes with it", _holds_data),
     "google_managed_kafka_cluster": Protected("the Kafka cluster: every topic and message goes with it"),
     "google_managed_kafka_topic": Protected("a Kafka topic: its messages go with it"),
-    "google_secret_manager_secret": Protected("a secret: every version (the real values added by hand) goes with it"),
+    "google_secret_manager_secret": Protected(
+        "a secret: every version (the real values added by hand) goes with it", provider_flags=("deletion_protection",)),
     "google_logging_project_bucket_config": Protected("a log bucket: its retained logs go with it"),
     "google_artifact_registry_repository": Protected("the image repository: every image the services run goes with it"),
     "google_compute_global_address": Protected(

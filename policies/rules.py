@@ -71,25 +71,21 @@ def _is_reference(value: Any) -> bool:
 
 
 def _deletion_protection(r: Resource) -> list[str]:
-    if not r.config.is_production or (r.type in PROTECTED and protection(r.type, r.body) is None):
+    if not r.config.is_production:
         return []
     body = r.body
-    if r.type == "google_sql_database_instance":
-        problems = []
-        if body.get("deletion_protection") is False:
-            problems.append("deletion_protection is false")
-        if _get(body, "settings", "deletion_protection_enabled") is not True:
-            problems.append("settings.deletion_protection_enabled (the API's protection) is not true")
-        return problems
-    if r.type == "google_cloud_run_v2_service" and body.get("deletion_protection") is False:
-        return ["deletion_protection is false"]
+    if r.type == "google_cloud_run_v2_service":
+        return ["deletion_protection is false"] if body.get("deletion_protection") is False else []
+    guarded = protection(r.type, body)
+    if guarded is None:
+        return []
+    problems = [f"{flag} is not true" for flag in guarded.provider_flags
+                if _get(body, *flag.split(".")) is not True]
+    if not guarded.provider_flags and _get(body, "lifecycle", "prevent_destroy") is not True:
+        problems.append("lifecycle.prevent_destroy is not set (the type has no deletion protection of its own)")
     if r.type == "google_storage_bucket" and body.get("force_destroy") is True:
-        return ["force_destroy is true: a destroy would delete every object"]
-    if r.type == "google_redis_instance" and _get(body, "lifecycle", "prevent_destroy") is not True:
-        return ["lifecycle.prevent_destroy is not set (Memorystore has no API-side protection)"]
-    if r.type == "google_managed_kafka_cluster" and _get(body, "lifecycle", "prevent_destroy") is not True:
-        return ["lifecycle.prevent_destroy is not set"]
-    return []
+        problems.append("force_destroy is true: a destroy would delete every object")
+    return problems
 
 
 def _production_database(r: Resource) -> list[str]:
@@ -239,8 +235,9 @@ RUNTIMES = frozenset({"google_cloud_run_v2_service", "google_cloudfunctions2_fun
 
 RULES: tuple[Rule, ...] = (
     Rule("HP-001", ERROR, "Production protected resources have deletion protection",
-         "set deletion protection (Cloud SQL: both deletion_protection and settings.deletion_protection_enabled; "
-         "buckets: force_destroy false; Redis and Kafka: lifecycle prevent_destroy)",
+         "create it through constructs/protection.py keep(): the type's own protection where it has one (Cloud SQL: "
+         "deletion_protection and settings.deletion_protection_enabled; secrets: deletion_protection), else "
+         "lifecycle.prevent_destroy; buckets also keep force_destroy false",
          DELETION_PROTECTED, _deletion_protection),
     Rule("HP-002", ERROR, "The production database is regional with backups and point-in-time recovery",
          "set availability_type REGIONAL, backup_configuration.enabled and point_in_time_recovery_enabled",

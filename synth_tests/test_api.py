@@ -72,7 +72,8 @@ def test_secrets_arrive_as_secret_environment_variables_readable_only_by_the_api
                      if b["secret_id"] == ref("google_secret_manager_secret", secret_address)]
         assert accessors == [member_of(stack, f"hp-{env}-api")]
         secret = resources(stack, "google_secret_manager_secret")[secret_address]
-        assert [r["location"] for r in secret["replication"]["user_managed"]["replicas"]] == [configs[env].region]
+        regions = [configs[env].region] + ([configs[env].dr_region] if configs[env].is_production else [])
+        assert [r["location"] for r in secret["replication"]["user_managed"]["replicas"]] == regions
     assert declared and not any(secret_id in json.dumps(service.get("environment_variables", {})) for secret_id in declared)
 
 

@@ -101,7 +101,7 @@ def test_wake_schedule_patches_always_as_the_same_account(staging, configs):
     assert target["http_method"] == "PATCH"
     assert target["uri"].endswith("/projects/hexproperty-staging/instances/hexproperty-staging-pg")
     assert json.loads(base64.b64decode(target["body"])) == {"settings": {"activationPolicy": "ALWAYS"}}
-    assert target["oauth_token"]["service_account_email"].startswith("${google_service_account." + PREFIX + "account_")
+    assert target["oauth_token"]["service_account_email"] == "${google_service_account.service_account_sql-power.email}"
 
 
 def test_production_has_no_auto_pause(production):

@@ -8,14 +8,14 @@ import json
 import pytest
 
 from constructs.compliance import AUDIT_FILTER, DAY_SECONDS
-from synth_tests.helpers import only, ref, resources
+from synth_tests.helpers import only, ref, resources, under
 
 ENVS = ["staging", "production"]
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id", "trigger_region"}
 
 
 def mine(stack, type_):
-    return {a: b for a, b in resources(stack, type_).items() if a.startswith("compliance_")}
+    return under(stack, type_, "compliance")
 
 
 def audit_types(stack):
@@ -66,7 +66,8 @@ def _region(value):
 
 # The only places the DR region may appear: the cross-region replica and the backups.
 DR_ALLOWED = {("google_sql_database_instance", "region"),
-              ("google_sql_database_instance", "settings.backup_configuration.location")}
+              ("google_sql_database_instance", "settings.backup_configuration.location"),
+              ("google_secret_manager_secret", "replication.user_managed.replicas[1].location")}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -91,12 +92,18 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
     # Production's replica and backups are in the DR region; staging's backups are too.
     assert ("google_sql_database_instance", "settings.backup_configuration.location") in dr_uses
     assert (("google_sql_database_instance", "region") in dr_uses) is (config.data.postgres.replica is not None)
+    # Production's secrets have a replica there too, so a failover has its credentials.
+    assert (("google_secret_manager_secret", "replication.user_managed.replicas[1].location") in dr_uses) is \
+        config.is_production
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_every_secret_is_replicated_in_the_region_only(stacks, configs, env):
+def test_every_secret_is_replicated_in_the_environments_regions_only(stacks, configs, env):
+    """Staging: its region. Production: its region and the DR region, so a failover has its credentials."""
+    config = configs[env]
+    regions = [config.region, config.dr_region] if config.is_production else [config.region]
     for address, secret in resources(stacks[env], "google_secret_manager_secret").items():
-        assert secret["replication"] == {"user_managed": {"replicas": [{"location": configs[env].region}]}}, address
+        assert secret["replication"] == {"user_managed": {"replicas": [{"location": r} for r in regions]}}, address
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -187,4 +194,4 @@ def test_scheduler_publishes_the_drill_reminder_on_the_files_schedule(stacks, co
 @pytest.mark.parametrize("env", ENVS)
 def test_the_audit_bucket_address_is_pinned(stacks, env):
     """Renaming the construct id would replace the bucket; a locked one cannot even be deleted."""
-    assert set(mine(stacks[env], "google_logging_project_bucket_config")) == {"compliance_audit-bucket_E129E388"}
+    assert set(mine(stacks[env], "google_logging_project_bucket_config")) == {"audit_log_bucket"}

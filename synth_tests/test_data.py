@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synth_tests.helpers import only, ref, resources
+from synth_tests.helpers import only, ref, resources, under
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ["staging", "production"]
@@ -16,21 +16,21 @@ SQL = "google_sql_database_instance"
 # Renaming a construct id destroys and recreates the resource behind it: for these, with its data.
 STATEFUL = {
     "staging": {
-        SQL: {"data_postgres_instance_18D6F7A9"},
-        "google_sql_database": {"data_postgres_database-hexproperty_7F464326"},
-        "google_redis_instance": {"data_redis_instance_99052388"},
-        "google_secret_manager_secret": {"data_redis_auth-secret_285FCE83"},
+        SQL: {"postgres_primary"},
+        "google_sql_database": {"postgres_database_hexproperty"},
+        "google_redis_instance": {"redis"},
+        "google_secret_manager_secret": {"redis_auth_secret"},
         "google_storage_bucket": {"data_postgres_auto-pause_source-bucket_00B7E321"},
     },
     "production": {
-        SQL: {"data_postgres_instance_18D6F7A9", "data_postgres_replica_3AE9DF5D"},
-        "google_sql_database": {"data_postgres_database-hexproperty_7F464326"},
-        "google_redis_instance": {"data_redis_instance_99052388"},
-        "google_secret_manager_secret": {"data_redis_auth-secret_285FCE83"},
+        SQL: {"postgres_primary", "postgres_replica"},
+        "google_sql_database": {"postgres_database_hexproperty"},
+        "google_redis_instance": {"redis"},
+        "google_secret_manager_secret": {"redis_auth_secret"},
     },
 }
-PRIMARY = "data_postgres_instance_18D6F7A9"
-REDIS = "data_redis_instance_99052388"
+PRIMARY = "postgres_primary"
+REDIS = "redis"
 
 
 @pytest.fixture(params=ENVS)
@@ -137,7 +137,7 @@ def test_production_postgres_ha_backups_pitr_protection(production, configs):
 
 def test_production_replica_in_the_dr_region(production, configs):
     config = configs["production"]
-    replica = resources(production, SQL)["data_postgres_replica_3AE9DF5D"]
+    replica = resources(production, SQL)["postgres_replica"]
     assert replica["region"] == config.dr_region != config.region
     assert replica["master_instance_name"] == ref(SQL, PRIMARY, "name")
     assert replica["deletion_protection"] is True and replica["settings"]["deletion_protection_enabled"] is True
@@ -156,8 +156,9 @@ def test_redis(env):
     assert redis["auth_enabled"] is True
     assert redis["labels"] == config.labels("data", "redis")
     assert redis["maintenance_policy"]["weekly_maintenance_window"][0]["day"] == wanted.maintenance.day
-    (secret,) = [s for a, s in resources(stack, "google_secret_manager_secret").items() if a.startswith("data_redis_")]
-    assert secret["replication"] == {"user_managed": {"replicas": [{"location": config.region}]}}
+    (secret,) = under(stack, "google_secret_manager_secret", "data/redis").values()
+    regions = [config.region, config.dr_region] if config.is_production else [config.region]
+    assert secret["replication"] == {"user_managed": {"replicas": [{"location": r} for r in regions]}}
 
 
 def test_redis_seed_sizes_tls_and_persistence(staging, production):
@@ -176,7 +177,7 @@ def test_outputs(env):
     assert ref(SQL, PRIMARY, "private_ip_address") in values
     assert ref("google_redis_instance", REDIS, "host") in values
     assert ref("google_redis_instance", REDIS, "port") in values
-    assert ref("google_secret_manager_secret", "data_redis_auth-secret_285FCE83", "secret_id") in values
+    assert ref("google_secret_manager_secret", "redis_auth_secret", "secret_id") in values
 
 
 def test_data_apis_are_enabled_and_depended_on(env):
@@ -185,7 +186,7 @@ def test_data_apis_are_enabled_and_depended_on(env):
     assert f"google_project_service.{apis['sqladmin.googleapis.com']}" in primary(stack)["depends_on"]
     assert f"google_project_service.{apis['redis.googleapis.com']}" in only(stack, "google_redis_instance")["depends_on"]
     assert f"google_project_service.{apis['secretmanager.googleapis.com']}" in resources(
-        stack, "google_secret_manager_secret")["data_redis_auth-secret_285FCE83"]["depends_on"]
+        stack, "google_secret_manager_secret")["redis_auth_secret"]["depends_on"]
 
 
 # Where each labelable data-tier resource carries its labels (Cloud SQL: settings.user_labels).
@@ -205,9 +206,7 @@ def test_every_labelable_data_resource_carries_the_cost_labels(env):
     stack, config = env
     seen = 0
     for type_, path in LABEL_KEYS.items():
-        for address, body in resources(stack, type_).items():
-            if not address.startswith("data_"):
-                continue
+        for address, body in under(stack, type_, "data").items():
             for key in path:
                 body = body[key]
             # A source bucket also says what it holds (environments/config.py, BUCKET_CONTENT_LABEL).

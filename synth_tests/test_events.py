@@ -105,7 +105,7 @@ def test_log_directory_is_a_private_versioned_bucket_in_the_region(by_backend, c
     stack, config = by_backend[(env, "cloud-run")], configs[env]
     bucket_address = address_of(stack, "google_storage_bucket", f"hexproperty-{env}-kafka-log")
     # Stateful: a renamed construct would destroy the log, so the address is pinned.
-    assert bucket_address == "events_log-bucket_79A8859E"
+    assert bucket_address == "kafka_log_bucket"
     bucket = resources(stack, "google_storage_bucket")[bucket_address]
     assert bucket["location"] == config.region
     assert bucket["uniform_bucket_level_access"] is True and bucket["public_access_prevention"] == "enforced"
@@ -147,13 +147,14 @@ def test_kraft_cluster_id_is_a_stable_16_byte_id(staging):
 def test_managed_cluster_and_topics_exactly_as_declared(by_backend, configs, env):
     stack, config = by_backend[(env, "managed")], configs[env]
     (cluster_address,) = resources(stack, "google_managed_kafka_cluster")
-    assert cluster_address == "events_cluster_69554467"  # stateful: the address is pinned
+    assert cluster_address == "kafka_cluster"  # stateful: the address is pinned
     cluster = only(stack, "google_managed_kafka_cluster")
     assert cluster["capacity_config"] == {"vcpu_count": str(config.events.managed.vcpu),
                                           "memory_bytes": str(config.events.managed.memory_gib * 1024**3)}
     assert cluster["gcp_config"]["access_config"]["network_configs"] == [{"subnet": ref("google_compute_subnetwork", only_subnet(stack))}]
     assert cluster["location"] == config.region
-    assert cluster["lifecycle"] == {"prevent_destroy": config.is_production}
+    assert ("lifecycle" in cluster) is config.is_production  # staging can be torn down
+    assert cluster.get("lifecycle", {}).get("prevent_destroy", False) is config.is_production
     topics = {(t["topic_id"], t["partition_count"], t["replication_factor"], t["configs"]["retention.ms"])
               for t in resources(stack, "google_managed_kafka_topic").values()}
     assert all(t["cluster"] == ref("google_managed_kafka_cluster", cluster_address, "cluster_id")
@@ -194,7 +195,7 @@ def test_rest_url_and_bootstrap_address_values(by_backend):
     kafka = address_of(by_backend[("staging", "cloud-run")], "google_cloud_run_v2_service", "hexproperty-staging-kafka")
     assert {"name": "KAFKA_REST_URL", "value": ref("google_cloud_run_v2_service", kafka, "uri")} in search["env"]
     search = run_service(by_backend[("production", "managed")], "hexproperty-production-search")["template"]["containers"][0]
-    bootstrap = ("bootstrap.${google_managed_kafka_cluster.events_cluster_69554467.cluster_id}.europe-west1"
+    bootstrap = ("bootstrap.${google_managed_kafka_cluster.kafka_cluster.cluster_id}.europe-west1"
                  ".managedkafka.hexproperty-production.cloud.goog:9092")
     assert {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": bootstrap} in search["env"]
 

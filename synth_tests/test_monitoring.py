@@ -217,10 +217,10 @@ def test_dashboard_json_parses_and_covers_every_tier_and_runtime(stacks, configs
 @pytest.mark.parametrize("env", ENVS)
 def test_application_logs_go_to_a_regional_bucket_with_the_files_retention(stacks, configs, env):
     stack, config = stacks[env], configs[env]
-    # Stateful: a new address would delete the bucket and its logs.
-    bucket_address = "monitoring_log-bucket_C4051F25"
+    # Protected: pinned address, and production refuses to destroy it with its logs.
+    bucket_address = "application_log_bucket"
     bucket = resources(stack, "google_logging_project_bucket_config")[bucket_address]
-    assert bucket["lifecycle"]["prevent_destroy"] is config.is_production
+    assert bucket.get("lifecycle", {}).get("prevent_destroy", False) is config.is_production
     assert bucket["location"] == config.region
     assert bucket["retention_days"] == config.monitoring.log_retention_days
     assert bucket["bucket_id"] == f"hexproperty-{env}-app-logs"

@@ -15,15 +15,15 @@ from tools.plan_review import changed_paths, classify, path_text
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
 
-PSA = "google_compute_global_address.network_private-services-range_64993B9D"
-REDIS = "google_redis_instance.data_redis_instance_99052388"
-SQL = "google_sql_database_instance.data_postgres_instance_18D6F7A9"
-DATABASE = "google_sql_database.data_postgres_database-hexproperty_7F464326"
+PSA = "google_compute_global_address.private_services_range"
+REDIS = "google_redis_instance.redis"
+SQL = "google_sql_database_instance.postgres_primary"
+DATABASE = "google_sql_database.postgres_database_hexproperty"
 RENAMED_DATABASE = "google_sql_database.data_postgres_database-main_0A1B2C3D"
-BOOKINGS = "google_managed_kafka_topic.events_topic-booking-events_5B05B1EA"
-PROPERTIES = "google_managed_kafka_topic.events_topic-property-events_1FFF6D67"
-USERS = ("google_sql_user.data_postgres_microservices-bookings-identity-account-user_97FA78C5",
-         "google_sql_user.data_postgres_microservices-properties-identity-account-user_0815CF24")
+BOOKINGS = "google_managed_kafka_topic.kafka_topic_booking_events"
+PROPERTIES = "google_managed_kafka_topic.kafka_topic_property_events"
+USERS = ("google_sql_user.postgres_user_bookings",
+         "google_sql_user.postgres_user_properties")
 
 
 def body(resources: dict, address: str) -> dict:
@@ -159,6 +159,6 @@ def test_a_removed_stack_destroys_everything_and_flags_what_is_protected(applied
     assert {c.action for c in changes} == {"delete"}
     assert len(changes) == sum(len(group) for group in staging["resource"].values())
     risky = {c.address for c in changes if c.risk}
-    assert REDIS in risky and SQL in risky and "google_storage_bucket.events_log-bucket_79A8859E" in risky
+    assert REDIS in risky and SQL in risky and "google_storage_bucket.kafka_log_bucket" in risky
     assert not any("source-bucket" in address for address in risky)  # function sources are rebuilt
     assert verdict({"staging": planned}, frozenset())[1] == EXIT_PROTECTED

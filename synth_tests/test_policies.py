@@ -44,10 +44,16 @@ def bucket_body(**overrides):
     return body
 
 
+KEPT = {"prevent_destroy": True}
+
 # (rule, environment, resource type, compliant body, violating body)
 CASES = [
     ("HP-001", "production", "google_sql_database_instance", sql_body(), {**sql_body(), "deletion_protection": False}),
-    ("HP-001", "production", "google_storage_bucket", bucket_body(), bucket_body(force_destroy=True)),
+    ("HP-001", "production", "google_storage_bucket", bucket_body(lifecycle=KEPT),
+     bucket_body(lifecycle=KEPT, force_destroy=True)),
+    ("HP-001", "production", "google_storage_bucket", bucket_body(lifecycle=KEPT), bucket_body()),
+    ("HP-001", "production", "google_secret_manager_secret", {"deletion_protection": True}, {"lifecycle": KEPT}),
+    ("HP-001", "production", "google_service_account", {"lifecycle": KEPT}, {"account_id": "x"}),
     # A function-source bucket holds nothing the stack cannot upload again (policies/protected.py).
     ("HP-001", "production", "google_storage_bucket",
      bucket_body(force_destroy=True, labels={**LABELS, "content": "function-sources"}), bucket_body(force_destroy=True)),

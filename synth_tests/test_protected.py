@@ -45,4 +45,4 @@ def test_each_stack_protects_its_data_and_identities(staging, production):
                 "google_iam_workload_identity_pool", "google_service_account"} <= kinds
     assert {"google_managed_kafka_cluster", "google_managed_kafka_topic"} <= {
         a.split(".")[0] for a in protected_addresses(production)}
-    assert "google_storage_bucket.events_log-bucket_79A8859E" in protected_addresses(staging)
+    assert "google_storage_bucket.kafka_log_bucket" in protected_addresses(staging)

@@ -6,7 +6,7 @@ the row checks the substitute DESIGN.md section 3 names (for example nodejs24 fo
 
 import pytest
 
-from synth_tests.helpers import api_function, api_function_address, only, run_service
+from synth_tests.helpers import api_function, api_function_address, only, run_service, under
 
 
 def frontend(stack, env):
@@ -89,13 +89,13 @@ ROWS += [
 ] + [
     # Compliance: "Audit logging", "Access tracking": every audit entry kept in a bucket of the region.
     ("Compliance: Audit logging (sink of Cloud Audit Logs)", env,
-     lambda s, e: [b["filter"] for a, b in s["resource"]["google_logging_project_sink"].items() if a.startswith("compliance_")],
+     lambda s, e: [b["filter"] for b in under(s, "google_logging_project_sink", "compliance").values()],
      ['logName:"cloudaudit.googleapis.com"'])
     for env in ("staging", "production")
 ] + [
     ("Compliance: Access tracking (production's audit bucket is locked)", "production",
-     lambda s, e: [b["locked"] for a, b in s["resource"]["google_logging_project_bucket_config"].items()
-                   if a.startswith("compliance_")], [True]),
+     lambda s, e: [b["locked"] for b in under(s, "google_logging_project_bucket_config", "compliance").values()],
+     [True]),
 ]
 
 
