@@ -930,6 +930,9 @@ def _api(settings: dict) -> ApiConfig:
     return ApiConfig(**values)
 
 
+KAFKA_RUNTIME = "kafka"  # the `service` label of the Kafka service on Cloud Run
+
+
 def _load_profile(data: dict) -> LoadProfileConfig:
     profile = dict(data["load_profile"])
     listed = profile.pop("runtimes")
@@ -938,6 +941,11 @@ def _load_profile(data: dict) -> LoadProfileConfig:
     for runtime in _runtime_names(data):
         load = listed.get(runtime, {"calls_per_request": 1})
         runtimes[runtime] = RuntimeLoad(float(load["calls_per_request"]), float(load.get("mean_request_seconds", mean)))
+    events = data["events"]
+    if events["backend"] == "cloud-run":
+        # The broker's REST ingress takes one call per event published: each producer call, at most.
+        published = sum(runtimes[name].calls_per_request for name in events["producers"])
+        runtimes[KAFKA_RUNTIME] = RuntimeLoad(published, mean)
     numbers = {key: value if key == "requests_per_month" else float(value) for key, value in profile.items()}
     return LoadProfileConfig(runtimes=MappingProxyType(runtimes), **numbers)
 
