@@ -378,6 +378,11 @@ class MonitoringConfig:
     redis: RedisAlerts
     kafka_duration_seconds: int
     uptime: UptimeConfig
+    alerting: str = "per-runtime"  # or "broad": one condition per signal over all runtimes
+
+    @property
+    def broad(self) -> bool:
+        return self.alerting == "broad"
 
 
 # --- cost and compliance (issue 6) ---------------------------------------------------

@@ -397,15 +397,19 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
     yield from _load_profile_problems(shown, data)
-    yield from _monitoring_problems(shown, data["monitoring"])
+    yield from _monitoring_problems(shown, data["monitoring"], name)
     yield from _cost_problems(shown, data["cost"])
     yield from _compliance_problems(shown, data["compliance"], name)
     yield from _time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     yield from _name_problems(shown, data, name)
 
 
-def _monitoring_problems(shown: str, monitoring: dict) -> Iterator[Problem]:
-    """Alert durations the Monitoring API accepts: whole minutes only."""
+def _monitoring_problems(shown: str, monitoring: dict, name: str) -> Iterator[Problem]:
+    """Alert durations the Monitoring API accepts: whole minutes only. Production pages someone:
+    it keeps a condition for each runtime."""
+    if name == PRODUCTION and monitoring["alerting"] != "per-runtime":
+        yield Problem(shown, "monitoring.alerting", "production with broad alerting: no runtime at its cap and no "
+                      "database or Redis limit would page anyone", "set alerting: per-runtime")
     for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
         seconds = monitoring[section]["duration_seconds"]
         if seconds % 60:
@@ -842,6 +846,7 @@ def _monitoring(settings: dict) -> MonitoringConfig:
                           duration_seconds=settings["redis"]["duration_seconds"]),
         kafka_duration_seconds=settings["kafka"]["duration_seconds"],
         uptime=UptimeConfig(**settings["uptime"]),
+        alerting=settings["alerting"],
     )
 
 
