@@ -2,10 +2,14 @@
 request latency, error rates, resource utilization and user experience).
 
 - **Notifications**: one email channel per address in `monitoring.notification_emails`.
-- **Alerts**, thresholds and durations from the file: per runtime (frontend, API function,
-  each microservice, the Kafka REST service when Kafka runs on Cloud Run) latency and 5xx
-  ratio, and, except for the one-instance broker, instances at the cap; Cloud SQL CPU, memory,
-  disk, connections; Redis memory; Kafka down; uptime-check failures.
+- **Alerts**, thresholds and durations from the file. `monitoring.alerting: per-runtime`
+  (production): per runtime (frontend, API function, each microservice, the Kafka REST service
+  when Kafka runs on Cloud Run) latency and 5xx ratio, and, except for the one-instance broker,
+  instances at the cap; Cloud SQL CPU, memory, disk, connections; Redis memory; Kafka down; a
+  failure alert per uptime check. `broad` (staging, which pages no one): each condition bills
+  1.50 USD a month, so one latency and one 5xx condition over every runtime, grouped by service
+  (each service still alerts on its own), and one uptime condition over both checks, grouped by
+  host; no at-the-cap or utilization conditions (the dashboard shows them); Kafka down as above.
 - **Uptime checks** on the frontend and the API.
 - **Logs**: application logs routed into a regional bucket with the file's retention, and a
   log-based metric counting application errors. The dashboard lives in monitoring_dashboard.py.
@@ -78,9 +82,12 @@ class Monitoring(Construct):
         ]
         self._channel_names = [channel.name for channel in self.channels]  # read once: each read is a jsii round trip
         self._logs(apis)
-        for name, (service, max_instances) in runtimes.items():
-            self._runtime_alerts(name, service, max_instances)
-        self._data_alerts()
+        if self._settings.broad:
+            self._broad_runtime_alerts([service for service, _ in runtimes.values()])
+        else:
+            for name, (service, max_instances) in runtimes.items():
+                self._runtime_alerts(name, service, max_instances)
+            self._data_alerts()
         self._kafka_alert()
         self._uptime_checks(frontend_url, api_uri, api_function_name)
         monitoring_dashboard.MonitoringDashboard(
@@ -148,6 +155,27 @@ class Monitoring(Construct):
                 max_instances - 1, self._settings.scaling_duration_seconds, aligner="ALIGN_MAX", reducer="REDUCE_SUM")],
                 f"{service} has run at max_instances: requests queue or fail, or something loops. Raise the cap in "
                 "the environment file only once the load is understood (it is the cost ceiling).", name)
+
+    def _broad_runtime_alerts(self, services: list[str]) -> None:
+        """One condition per signal over every runtime, a series per service: still one alert per
+        service in trouble, at the price of one condition."""
+        latency, errors = self._settings.latency, self._settings.errors
+        names = ", ".join(f'"{service}"' for service in sorted(services))
+        of_runtimes = f'{RUN_REVISION} AND resource.labels.service_name = one_of({names})'
+        requests = f'{of_runtimes} AND metric.type = "run.googleapis.com/request_count"'
+        by_service = ["resource.label.service_name"]
+        self._policy("latency", f"p{latency.percentile} latency above {latency.threshold_ms} ms", [_threshold(
+            f"p{latency.percentile} request latency, per service",
+            f'{of_runtimes} AND metric.type = "run.googleapis.com/request_latencies"',
+            latency.threshold_ms, latency.duration_seconds, aligner=f"ALIGN_PERCENTILE_{latency.percentile}",
+            reducer="REDUCE_MAX", group_by=by_service)],
+            "Requests to the service named in this incident are slow.", "runtimes")
+        self._policy("errors", f"5xx above {errors.ratio:.0%} of requests", [_threshold(
+            "5xx share of requests, per service", f'{requests} AND metric.labels.response_code_class = "5xx"',
+            errors.ratio, errors.duration_seconds, aligner="ALIGN_RATE", reducer="REDUCE_SUM", denominator=requests,
+            group_by=by_service)],
+            "The service named in this incident answers with server errors. Its error log and Sentry show why.",
+            "runtimes")
 
     def _data_alerts(self) -> None:
         config, pg = self._config, self._settings.postgres
@@ -218,6 +246,7 @@ class Monitoring(Construct):
             role="roles/run.invoker",
             member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
             depends_on=self.channels)
+        check_ids = []
         for name, url, path, authenticated in (("frontend", frontend_url, settings.frontend_path, False),
                                                 ("api", api_uri, settings.api_path, True)):
             check = uptime.MonitoringUptimeCheckConfig(
@@ -232,13 +261,25 @@ class Monitoring(Construct):
                     service_agent_authentication=uptime.MonitoringUptimeCheckConfigHttpCheckServiceAgentAuthentication(
                         type="OIDC_TOKEN") if authenticated else None),
                 user_labels=config.labels(TIER, f"uptime-{name}"), depends_on=self._depends_on)
-            self._policy(f"uptime-{name}", "uptime check failing", [_threshold(
-                "Checker regions failing",
-                'metric.type = "monitoring.googleapis.com/uptime_check/check_passed" AND resource.type = "uptime_url" '
-                f'AND metric.labels.check_id = "{check.uptime_check_id}"',
-                1, settings.duration_seconds, aligner="ALIGN_NEXT_OLDER", reducer="REDUCE_COUNT_FALSE",
-                window=settings.period_seconds * 2, group_by=["resource.label.host"])],
-                f"{config.resource_name(name)} does not answer 2xx from more than one checker region.", name)
+            check_ids.append(check.uptime_check_id)
+            if not self._settings.broad:
+                self._uptime_alert(f"uptime-{name}", f'"{check.uptime_check_id}"',
+                                   f"{config.resource_name(name)} does not answer 2xx from more than one checker region.",
+                                   name)
+        if self._settings.broad:
+            self._uptime_alert("uptime", "one_of(" + ", ".join(f'"{check_id}"' for check_id in check_ids) + ")",
+                               "The host named in this incident does not answer 2xx from more than one checker region.",
+                               "uptime")
+
+    def _uptime_alert(self, id_: str, check_ids: str, doc: str, service: str) -> None:
+        """Failing from more than one checker region, a series per host (one host per check)."""
+        settings = self._settings.uptime
+        self._policy(id_, "uptime check failing", [_threshold(
+            "Checker regions failing",
+            'metric.type = "monitoring.googleapis.com/uptime_check/check_passed" AND resource.type = "uptime_url" '
+            f'AND metric.labels.check_id = {check_ids}',
+            1, settings.duration_seconds, aligner="ALIGN_NEXT_OLDER", reducer="REDUCE_COUNT_FALSE",
+            window=settings.period_seconds * 2, group_by=["resource.label.host"])], doc, service)
 
 
 def _threshold(title: str, filter_: str, value: float, seconds: int, *, aligner: str, reducer: str | None = None,
@@ -256,7 +297,8 @@ def _threshold(title: str, filter_: str, value: float, seconds: int, *, aligner:
             aggregations=aggregations,
             denominator_filter=denominator,
             denominator_aggregations=[c.MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(
-                alignment_period=f"{window}s", per_series_aligner=aligner, cross_series_reducer=reducer)]
+                alignment_period=f"{window}s", per_series_aligner=aligner, cross_series_reducer=reducer,
+                group_by_fields=group_by)]
             if denominator else None,
         ),
     )

@@ -55,7 +55,7 @@ def _money(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) -> dict:
+def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook, budgets: tuple = ()) -> dict:
     return {
         "env": estimate.env,
         "load_profile": {**{f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "runtimes"},
@@ -68,6 +68,8 @@ def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) ->
         "unpriced": [{"ref": line.ref, "name": line.name, "tier": line.tier, "reason": line.basis}
                      for line in estimate.unpriced],
         "no_charge": list(estimate.no_charge),
+        "budgets": [{"scope": line.scope, "amount": line.amount, "currency": line.currency,
+                     "load": round(line.load, 4), "past_budget": line.over} for line in budgets],
     }
 
 
@@ -80,21 +82,38 @@ def envelope(book: PriceBook, key: str, items: list[dict]) -> dict:
     }
 
 
-def readme_block(estimates: list[Estimate], book: PriceBook) -> str:
-    """Tier subtotals and totals of every environment, one Markdown table."""
-    names = [e.env for e in estimates]
-    tiers = sorted({tier for e in estimates for tier in e.tiers()})
-    header = "| tier | " + " | ".join(f"{n} idle | {n} under load" for n in names) + " |"
-    out = [README_BEGIN, header, "|---|" + "---:|---:|" * len(names)]
+def readme_block(estimates: list[tuple[Estimate, tuple]], book: PriceBook) -> str:
+    """Tier subtotals and totals of every environment, idle and under load, with each tier's
+    budget beside them (in the budget's currency): one Markdown table. `estimates` pairs each
+    estimate with its cost.budget.budget_lines."""
+    names = [e.env for e, _ in estimates]
+    tiers = sorted({tier for e, _ in estimates for tier in e.tiers()})
+    header = "| tier | " + " | ".join(f"{n} idle | {n} under load | {n} budget" for n in names) + " |"
+    out = [README_BEGIN, header, "|---|" + "---:|---:|---:|" * len(names)]
+
+    def budget_cell(lines: tuple, scope: str, load_usd: float) -> str:
+        line = next((line for line in lines if line.scope == scope), None)
+        if line is None:
+            return "-"
+        return f"{line.amount:,.0f} {line.currency} ({line.load:,.2f}{', past' if line.over else ''})"
+
     for tier in tiers:
-        cells = [e.tiers().get(tier, (0.0, 0.0)) for e in estimates]
-        out.append(f"| {tier} | " + " | ".join(f"{i:,.2f} | {l:,.2f}" for i, l in cells) + " |")
-    out.append("| **total** | " + " | ".join(f"**{e.idle:,.2f}** | **{e.load:,.2f}**" for e in estimates) + " |")
+        cells = []
+        for e, lines in estimates:
+            idle, load = e.tiers().get(tier, (0.0, 0.0))
+            cells.append(f"{idle:,.2f} | {load:,.2f} | {budget_cell(lines, tier, load)}")
+        out.append(f"| {tier} | " + " | ".join(cells) + " |")
+    out.append("| **total** | " + " | ".join(
+        f"**{e.idle:,.2f}** | **{e.load:,.2f}** | **{budget_cell(lines, lines[0].scope if lines else '', e.load)}**"
+        for e, lines in estimates) + " |")
     out.append("")
+    currencies = sorted({line.currency for _, lines in estimates for line in lines} - {book.currency})
+    rates = "; ".join(f"1 {c} = {book.rate(c).usd_per_unit:g} {book.currency} ({book.rate(c).rate_date})" for c in currencies)
     out.append(f"{book.currency} per month of {book.hours_per_month:g} h, list prices, before the billing-account "
-               "free tiers. " + "; ".join(
+               "free tiers; a budget cell gives the budget and, in brackets, the estimate under load in its currency"
+               + (f" ({rates})" if rates else "") + ". " + "; ".join(
                    f"{e.env}: {sum(_unsure(line, book) for line in e.priced)} of {len(e.priced)} lines rest on a "
-                   f"price not confirmed on Google's page, {len(e.unpriced)} resource(s) unpriced" for e in estimates)
+                   f"price not confirmed on Google's page, {len(e.unpriced)} resource(s) unpriced" for e, _ in estimates)
                + ". `make cost` shows each line.")
     out.append(README_END)
     return "\n".join(out)

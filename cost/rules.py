@@ -7,46 +7,20 @@ the resource costs with no traffic; under load adds the environment's load profi
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
+from zoneinfo import ZoneInfo
 
-from cost.prices import PriceBook
+from cronsim import CronSim
+
+from cost.load_model import IDLE_KEEP_SECONDS, ROUNDING_SECONDS, occupancy
+from cost import observability
+from cost.context import Context, Cost, Unpriced
+from cost.observability import DAYS_PER_MONTH
 from cost.stack import Resource, block, find, gib, quantity, resources
-from environments.config import LoadProfileConfig
-
-
-class Unpriced(Exception):
-    """The estimate cannot price this resource; str() says why."""
-
-
-@dataclass(frozen=True)
-class Cost:
-    idle: float
-    load: float
-    basis: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass
-class Context:
-    stack: dict
-    profile: LoadProfileConfig
-    book: PriceBook
-    used: list[str] = field(default_factory=list)
-
-    def usd(self, key: str) -> float:
-        """A unit price, remembered so each line can say which prices it rests on."""
-        self.used.append(key)
-        return self.book[key].usd
-
-    @property
-    def hours(self) -> float:
-        return self.book.hours_per_month
-
-    @property
-    def seconds(self) -> float:
-        return self.book.hours_per_month * 3600
 
 
 # --- Cloud Run services and Cloud Run functions ------------------------------------------
@@ -64,33 +38,38 @@ class Serverless:
 
 
 def _serverless(unit: Serverless, ctx: Context) -> Cost:
-    """Request-based: min instances bill the idle rate while idle, busy time the active rate plus
-    a fee per request. Instance-based (cpu_idle false): every second an instance lives bills the
-    instance rate, busy or not, and there is no request fee (cloud.google.com/run/pricing)."""
+    """Request-based: min instances bill the idle rate while they serve nothing, busy instances the
+    active rate plus a fee per request. Instance-based (cpu_idle false): every second an instance
+    lives bills the instance rate, busy or not, and there is no request fee
+    (cloud.google.com/run/pricing). How many instances are busy or alive: cost/load_model.py."""
     load = ctx.profile.runtime(unit.runtime)
     requests = ctx.profile.requests_per_month * load.calls_per_request
-    # Requests share an instance up to its concurrency; the fill says how full instances run.
-    per_instance = max(1.0, unit.concurrency * ctx.profile.concurrency_fill)
-    busy = requests * load.mean_request_seconds / per_instance
+    rate = requests / ctx.seconds
+    seen = occupancy(rate, load.mean_request_seconds, unit.concurrency, unit.min_instances, unit.max_instances)
     notes = [] if unit.runtime in ctx.profile.runtimes else [
         f"runtime {unit.runtime!r} is not one the environment file defines: no requests in the load profile"]
-    if busy > unit.max_instances * ctx.seconds:
-        busy = unit.max_instances * ctx.seconds
-        notes.append(f"load exceeds max_instances {unit.max_instances}: capped, requests would queue or fail")
+    if seen.saturated > 0.01:
+        notes.append(f"all {unit.max_instances} instances full {seen.saturated:.0%} of the time: requests queue or fail")
     floor = unit.min_instances * ctx.seconds  # instance-seconds the min instances are up
     shape = f"{unit.vcpu:.3g} vCPU, {unit.gib:.3g} GiB"
+    queue = (f"{requests:,.0f} requests, {seen.in_flight:.3g} in flight on average (Poisson), "
+             f"up to {unit.concurrency} per instance")
     if unit.request_based:
         idle_rate = unit.vcpu * ctx.usd("run_idle_cpu") + unit.gib * ctx.usd("run_idle_memory")
         active_rate = unit.vcpu * ctx.usd("run_request_cpu") + unit.gib * ctx.usd("run_request_memory")
+        busy = (seen.busy + seen.stretch_starts * ROUNDING_SECONDS) * ctx.seconds
         idle = floor * idle_rate
         # Busy time is served first by the min instances, which stop billing the idle rate meanwhile.
-        under_load = busy * active_rate + requests * ctx.usd("run_requests") + max(0.0, floor - busy) * idle_rate
-        basis = f"{unit.min_instances} min x ({shape}) at the idle rate; {requests:,.0f} requests, {busy:,.0f} busy instance-s"
+        under_load = busy * active_rate + requests * ctx.usd("run_requests") + seen.idle_min * ctx.seconds * idle_rate
+        basis = (f"{unit.min_instances} min x ({shape}) at the idle rate; {queue}: {busy:,.0f} busy instance-s "
+                 "(100 ms rounding included)")
     else:
-        rate = unit.vcpu * ctx.usd("run_instance_cpu") + unit.gib * ctx.usd("run_instance_memory")
-        idle = floor * rate
-        under_load = max(floor, busy) * rate
-        basis = f"{unit.min_instances} min x ({shape}) always allocated; {busy:,.0f} busy instance-s"
+        rate_per_s = unit.vcpu * ctx.usd("run_instance_cpu") + unit.gib * ctx.usd("run_instance_memory")
+        idle = floor * rate_per_s
+        alive = seen.alive * ctx.seconds if requests else floor
+        under_load = alive * rate_per_s
+        basis = (f"{unit.min_instances} min x ({shape}) always allocated; {queue}: {alive:,.0f} instance-s alive "
+                 f"(an idle instance lives {IDLE_KEEP_SECONDS // 60} min after its last request)")
     return Cost(idle, under_load, basis, tuple(notes))
 
 
@@ -184,13 +163,6 @@ def cloud_nat(r: Resource, ctx: Context) -> Cost:
                 ("counting Cloud Run Direct VPC egress instances as NAT VMs is an assumption",))
 
 
-def subnetwork(r: Resource, ctx: Context) -> Cost | None:
-    if r.body.get("log_config"):
-        raise Unpriced("VPC flow logs bill as vended network logs per GiB generated; the volume follows traffic "
-                       "and is not in the load profile")
-    return None
-
-
 def global_address(r: Resource, ctx: Context) -> Cost | None:
     if r.body.get("address_type", "EXTERNAL") == "INTERNAL":
         return None  # a reserved internal range (private services access) has no charge
@@ -207,30 +179,123 @@ SQL_DISKS = {"PD_SSD": "sql_ssd_gib_month", "PD_HDD": "sql_hdd_gib_month"}
 def sql_instance(r: Resource, ctx: Context) -> Cost:
     settings = block(r.body, "settings")
     tier = settings.get("tier", "")
+    region = r.body.get("region") or ctx.book["sql_vcpu_hour"].region
     if settings.get("edition") == "ENTERPRISE_PLUS":
         raise Unpriced("no Enterprise Plus prices in pricing/prices.yaml")
     # REGIONAL (HA) bills a standby as large as the primary: twice compute and storage.
     copies = 2 if settings.get("availability_type", "ZONAL") == "REGIONAL" else 1
     if tier in SQL_SHARED:
-        hourly = ctx.usd(SQL_SHARED[tier])
+        hourly = ctx.usd_in(SQL_SHARED[tier], region)
     elif SQL_CUSTOM.match(tier):
         vcpus, megabytes = map(int, SQL_CUSTOM.match(tier).groups())
-        hourly = vcpus * ctx.usd("sql_vcpu_hour") + megabytes / 1024 * ctx.usd("sql_memory_gib_hour")
+        hourly = vcpus * ctx.usd_in("sql_vcpu_hour", region) + megabytes / 1024 * ctx.usd_in("sql_memory_gib_hour", region)
     else:
         raise Unpriced(f"no price for Cloud SQL tier {tier or '(unset)'}")
     disk_type = settings.get("disk_type", "PD_SSD")
     if disk_type not in SQL_DISKS:
         raise Unpriced(f"no price for Cloud SQL disk type {disk_type}")
     size = settings.get("disk_size", 10)
-    # activation_policy NEVER stops compute billing; storage bills regardless.
-    running = settings.get("activation_policy", "ALWAYS") != "NEVER"
-    compute = hourly * copies * ctx.hours if running else 0.0
-    storage = size * copies * ctx.usd(SQL_DISKS[disk_type])
-    role = f"read replica of {r.body['master_instance_name']}, " if r.body.get("master_instance_name") else ""
+    storage = size * copies * ctx.usd_in(SQL_DISKS[disk_type], region)
+    hours_idle, hours_load, notes = _sql_hours(r, settings, ctx)
+    compute = hourly * copies
+    backups = _sql_backups(settings, ctx)
+    replication = _sql_replication(r, ctx)
+    role = "read replica, " if r.body.get("master_instance_name") else ""
     layout = "REGIONAL (x2)" if copies == 2 else "ZONAL"
-    basis = f"{role}{tier} {layout}{'' if running else ' stopped'}, {size} GB {disk_type}"
-    return Cost(compute + storage, compute + storage, basis,
-                ("backups and point-in-time-recovery logs bill per GiB stored: not modelled",))
+    basis = (f"{role}{tier} {layout} in {region}: {hours_idle:,.1f} h idle, {hours_load:,.1f} h under load; "
+             f"{size} GB {disk_type}{backups.basis}{replication.basis}")
+    return Cost(compute * hours_idle + storage + backups.idle + replication.idle,
+                compute * hours_load + storage + backups.load + replication.load,
+                basis, notes + backups.notes + replication.notes)
+
+
+SQL_STOP_MINUTES = 5  # alert to Pub/Sub to the pause function to a stopped instance (an assumption)
+
+
+def _autopause(r: Resource, ctx: Context) -> tuple[float, str | None, str | None] | None:
+    """(minutes without connections before the stop, wake schedule, its time zone) when an alert
+    on zero connections stops this instance; None when nothing does."""
+    name = r.body.get("name", "")
+    for policy in resources(ctx.stack):
+        if policy.type != "google_monitoring_alert_policy":
+            continue
+        for condition in policy.body.get("conditions") or []:
+            threshold = condition.get("condition_threshold") or {}
+            filter_ = threshold.get("filter", "")
+            if ("postgresql/num_backends" in filter_ and f':{name}"' in filter_
+                    and threshold.get("comparison") == "COMPARISON_LT"):
+                seconds = int(threshold["duration"].rstrip("s"))
+                window = int((threshold.get("aggregations") or [{}])[0].get("alignment_period", "60s").rstrip("s"))
+                wake = next((job for job in resources(ctx.stack) if job.type == "google_cloud_scheduler_job"
+                             and block(job.body, "http_target").get("uri", "").endswith(f"/instances/{name}")), None)
+                return ((seconds + window) / 60 + SQL_STOP_MINUTES,
+                        wake.body.get("schedule") if wake else None, wake.body.get("time_zone") if wake else None)
+    return None
+
+
+def _sql_hours(r: Resource, settings: dict, ctx: Context) -> tuple[float, float, tuple[str, ...]]:
+    """Hours of compute billed in a month, idle and under load. activation_policy NEVER stops compute
+    billing (storage bills regardless); the auto-pause sets it after the idle alert fires."""
+    if settings.get("activation_policy", "ALWAYS") == "NEVER":
+        return 0.0, 0.0, ("stopped (activation policy NEVER)",)
+    pause = _autopause(r, ctx)
+    if pause is None:
+        return ctx.hours, ctx.hours, ()
+    awake_minutes, schedule, zone = pause
+    wakes = wakes_per_month(schedule, zone, ctx.hours) if schedule else 0.0
+    idle = min(ctx.hours, wakes * awake_minutes / 60)
+    # Under load requests reach it far more often than the idle window: it never pauses.
+    load = ctx.hours if ctx.profile.requests_per_month else idle
+    return idle, load, (
+        f"auto-pause: idle, {wakes:.1f} wakes a month ({schedule or 'no wake schedule'}) x {awake_minutes:g} min "
+        f"(the idle alert's window, its alignment period, {SQL_STOP_MINUTES} min to stop); under load it never idles",
+        "the pause breaks if anything holds a connection open: a client's connection pool with a minimum size, "
+        "a probe or a health check that touches the database; then it bills every hour",
+    )
+
+
+def wakes_per_month(schedule: str, zone: str | None, hours_per_month: float) -> float:
+    """How often a cron schedule fires in a month: its firings over a whole reference year, scaled."""
+    start = datetime(REFERENCE_YEAR, 1, 1, tzinfo=ZoneInfo(zone or "Etc/UTC"))
+    end = start.replace(year=REFERENCE_YEAR + 1)
+    fired = 0
+    for moment in CronSim(schedule, start):
+        if moment >= end:
+            break
+        fired += 1
+    return fired * hours_per_month / ((end - start).total_seconds() / 3600)
+
+
+REFERENCE_YEAR = 2026
+
+
+def _sql_backups(settings: dict, ctx: Context) -> Cost:
+    """Automated backups hold the data once plus the changes they keep; PITR keeps the write-ahead
+    log for its retention days. Both bill as backup storage."""
+    backup = block(settings, "backup_configuration")
+    if not backup.get("enabled"):
+        return Cost(0.0, 0.0, "")
+    retained = block(backup, "backup_retention_settings").get("retained_backups", 7)
+    data, changes = ctx.profile.database_gib, ctx.profile.database_change_gib_per_month
+    price = ctx.usd("sql_backup_gib_month")
+    held = data + changes * retained / DAYS_PER_MONTH
+    logs = changes * backup.get("transaction_log_retention_days", 7) / DAYS_PER_MONTH \
+        if backup.get("point_in_time_recovery_enabled") else 0.0
+    return Cost(data * price, (held + logs) * price,
+                f"; backups: {data:g} GiB idle, {held + logs:,.1f} GiB under load ({retained} daily"
+                f"{', PITR logs' if logs else ''})",
+                ("backups: incremental, the data once plus the changes kept (load_profile.database_gib, "
+                 "database_change_gib_per_month)",))
+
+
+def _sql_replication(r: Resource, ctx: Context) -> Cost:
+    """A replica in another region receives the primary's write-ahead log as inter-region transfer."""
+    primary = find(ctx.stack, r.body.get("master_instance_name"))
+    if primary is None or primary.body.get("region") == r.body.get("region"):
+        return Cost(0.0, 0.0, "")
+    gib_sent = ctx.profile.database_change_gib_per_month
+    cost = gib_sent * ctx.usd("inter_region_transfer_europe")
+    return Cost(cost, cost, f"; replication {gib_sent:g} GiB from {primary.body.get('region')}")
 
 
 REDIS_CAPACITY = ((4, "m1"), (10, "m2"), (35, "m3"), (100, "m4"))  # GB ceiling of each capacity tier; above: m5
@@ -255,16 +320,26 @@ def redis_instance(r: Resource, ctx: Context) -> Cost:
 
 def kafka_cluster(r: Resource, ctx: Context) -> Cost:
     """Data Compute Units: 0.6 per vCPU plus 0.1 per GiB of RAM; local storage of about
-    100 GiB per vCPU (cloud.google.com/managed-service-for-apache-kafka/pricing)."""
+    100 GiB per vCPU (cloud.google.com/managed-service-for-apache-kafka/pricing). Clients reach
+    it through Private Service Connect: an endpoint per address in each subnet it serves (the
+    bootstrap address and one per broker; brokers: one per 15 vCPU or 120 GiB, at least one in
+    each of its 3 zones)."""
     capacity = block(r.body, "capacity_config")
     vcpus = int(capacity["vcpu_count"])
     memory = int(capacity["memory_bytes"]) / 2**30
     dcu = 0.6 * vcpus + 0.1 * memory
     compute = dcu * ctx.usd("kafka_dcu_hour") * ctx.hours
     storage = 100 * vcpus * ctx.usd("kafka_local_storage_gib_month")
-    return Cost(compute + storage, compute + storage,
-                f"{vcpus} vCPU + {memory:g} GiB = {dcu:g} DCU x {ctx.hours:g} h; {100 * vcpus} GiB local storage",
-                ("long-term storage, inter-zone replication and Private Service Connect: not modelled",))
+    brokers = max(3, math.ceil(vcpus / 15), math.ceil(memory / 120))
+    subnets = len(block(block(r.body, "gcp_config"), "access_config").get("network_configs") or [])
+    endpoints = subnets * (brokers + 1)
+    psc = endpoints * ctx.usd("psc_endpoint_hour") * ctx.hours
+    cost = compute + storage + psc
+    return Cost(cost, cost,
+                f"{vcpus} vCPU + {memory:g} GiB = {dcu:g} DCU x {ctx.hours:g} h; {100 * vcpus} GiB local storage; "
+                f"{endpoints} PSC endpoints ({subnets} subnet(s) x ({brokers} brokers + bootstrap))",
+                ("long-term storage, inter-zone replication and PSC data follow the volume produced, which the load "
+                 "profile does not give: not modelled",))
 
 
 # --- storage, registry, secrets ------------------------------------------------------------
@@ -310,7 +385,7 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
     "google_cloudfunctions2_function": cloud_function,
     "google_vpc_access_connector": vpc_connector,
     "google_compute_router_nat": cloud_nat,
-    "google_compute_subnetwork": subnetwork,
+    "google_compute_subnetwork": observability.subnetwork,
     "google_compute_global_address": global_address,
     "google_sql_database_instance": sql_instance,
     "google_redis_instance": redis_instance,
@@ -318,6 +393,12 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
     "google_storage_bucket": bucket,
     "google_artifact_registry_repository": registry,
     "google_secret_manager_secret_version": secret_version,
+    "google_monitoring_alert_policy": observability.alert_policy,
+    "google_monitoring_uptime_check_config": observability.uptime_check,
+    "google_logging_project_bucket_config": observability.log_bucket,
+    "google_logging_metric": observability.log_metric,
+    "google_pubsub_topic": observability.pubsub_topic,
+    "google_cloud_scheduler_job": observability.scheduler_job,
     # No charge of their own: grants, identities, switches, containers whose contents bill
     # elsewhere (a secret through its versions, an object through its bucket's stored GiB).
     **{type_: _free for type_ in (
@@ -353,4 +434,5 @@ def log_ingestion(ctx: Context) -> Cost:
 PROJECT_COSTS: tuple[tuple[str, str, Callable[[Context], Cost]], ...] = (
     ("internet egress", "network", internet_egress),
     ("log ingestion", "monitoring", log_ingestion),
+    ("vended network logs", "network", observability.network_logs),
 )

@@ -41,7 +41,7 @@ class Resource:
 
     @property
     def display_name(self) -> str:
-        for key in ("name", "repository_id", "secret_id", "cluster_id", "account_id"):
+        for key in ("name", "display_name", "bucket_id", "repository_id", "secret_id", "cluster_id", "account_id"):
             value = self.body.get(key)
             if isinstance(value, str) and "${" not in value:
                 return value

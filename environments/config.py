@@ -301,18 +301,23 @@ class LoadProfileConfig:
     """Monthly traffic the cost estimate prices on top of idle (cost/, `make cost`).
 
     `runtimes` holds the frontend, the API and every microservice of the file, each with the
-    file's values or the default: one call per request at the profile's mean duration.
+    file's values or the default: one call per request at the profile's mean duration; and, when
+    Kafka runs on Cloud Run, `kafka`: one call per producer call (each producer call is taken to
+    publish one event through the broker's REST ingress).
     """
 
     requests_per_month: int
     mean_request_seconds: float
-    concurrency_fill: float
     egress_gib_per_month: float
     nat_gib_per_month: float
     log_gib_per_month: float
     image_storage_gib: float
     bucket_storage_gib: float
     runtimes: Mapping[str, RuntimeLoad]
+    audit_log_gib_per_month: float = 0.0
+    network_log_gib_per_month: float = 0.0
+    database_gib: float = 0.0
+    database_change_gib_per_month: float = 0.0
 
     def runtime(self, name: str) -> RuntimeLoad:
         """The load of runtime `name`. A runtime the file does not define (an infrastructure
@@ -373,6 +378,11 @@ class MonitoringConfig:
     redis: RedisAlerts
     kafka_duration_seconds: int
     uptime: UptimeConfig
+    alerting: str = "per-runtime"  # or "broad": one condition per signal over all runtimes
+
+    @property
+    def broad(self) -> bool:
+        return self.alerting == "broad"
 
 
 # --- cost and compliance (issue 6) ---------------------------------------------------

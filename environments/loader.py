@@ -397,15 +397,19 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _delivery_problems(shown, data)
     yield from _events_problems(shown, data)
     yield from _load_profile_problems(shown, data)
-    yield from _monitoring_problems(shown, data["monitoring"])
+    yield from _monitoring_problems(shown, data["monitoring"], name)
     yield from _cost_problems(shown, data["cost"])
     yield from _compliance_problems(shown, data["compliance"], name)
     yield from _time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     yield from _name_problems(shown, data, name)
 
 
-def _monitoring_problems(shown: str, monitoring: dict) -> Iterator[Problem]:
-    """Alert durations the Monitoring API accepts: whole minutes only."""
+def _monitoring_problems(shown: str, monitoring: dict, name: str) -> Iterator[Problem]:
+    """Alert durations the Monitoring API accepts: whole minutes only. Production pages someone:
+    it keeps a condition for each runtime."""
+    if name == PRODUCTION and monitoring["alerting"] != "per-runtime":
+        yield Problem(shown, "monitoring.alerting", "production with broad alerting: no runtime at its cap and no "
+                      "database or Redis limit would page anyone", "set alerting: per-runtime")
     for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
         seconds = monitoring[section]["duration_seconds"]
         if seconds % 60:
@@ -842,6 +846,7 @@ def _monitoring(settings: dict) -> MonitoringConfig:
                           duration_seconds=settings["redis"]["duration_seconds"]),
         kafka_duration_seconds=settings["kafka"]["duration_seconds"],
         uptime=UptimeConfig(**settings["uptime"]),
+        alerting=settings["alerting"],
     )
 
 
@@ -930,6 +935,9 @@ def _api(settings: dict) -> ApiConfig:
     return ApiConfig(**values)
 
 
+KAFKA_RUNTIME = "kafka"  # the `service` label of the Kafka service on Cloud Run
+
+
 def _load_profile(data: dict) -> LoadProfileConfig:
     profile = dict(data["load_profile"])
     listed = profile.pop("runtimes")
@@ -938,6 +946,11 @@ def _load_profile(data: dict) -> LoadProfileConfig:
     for runtime in _runtime_names(data):
         load = listed.get(runtime, {"calls_per_request": 1})
         runtimes[runtime] = RuntimeLoad(float(load["calls_per_request"]), float(load.get("mean_request_seconds", mean)))
+    events = data["events"]
+    if events["backend"] == "cloud-run":
+        # The broker's REST ingress takes one call per event published: each producer call, at most.
+        published = sum(runtimes[name].calls_per_request for name in events["producers"])
+        runtimes[KAFKA_RUNTIME] = RuntimeLoad(published, mean)
     numbers = {key: value if key == "requests_per_month" else float(value) for key, value in profile.items()}
     return LoadProfileConfig(runtimes=MappingProxyType(runtimes), **numbers)
 

@@ -153,6 +153,7 @@ PRODUCTION_CASES = [
     ("production-unprotected", mutate(_set("data.postgres.deletion_protection", False), PRODUCTION), "data.postgres.deletion_protection", ["without deletion protection"]),
     ("production-shared-core", mutate(_set("data.postgres.tier", "db-g1-small"), PRODUCTION), "data.postgres.tier", ["no SLA"]),
     ("production-redis-basic", mutate(_set("data.redis.tier", "BASIC"), PRODUCTION), "data.redis.tier", ["production without HA"]),
+    ("production-broad-alerting", mutate(_set("monitoring.alerting", "broad"), PRODUCTION), "monitoring.alerting", ["production with broad alerting", "per-runtime"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),

@@ -22,6 +22,7 @@ from synth_tests.helpers import (
 )
 
 ENVS = ["staging", "production"]
+PER_RUNTIME = ["production"]  # monitoring.alerting: per-runtime; staging's is broad
 
 
 def policies(stack) -> dict[str, dict]:
@@ -63,7 +64,7 @@ def test_one_email_channel_per_address_and_every_policy_notifies_them(stacks, co
         assert policy["user_labels"]["tier"] == "monitoring"
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_latency_alert_on_every_runtime_with_the_files_percentile_threshold_and_duration(stacks, configs, env):
     config, found = configs[env], policies(stacks[env])
     latency = config.monitoring.latency
@@ -77,7 +78,7 @@ def test_latency_alert_on_every_runtime_with_the_files_percentile_threshold_and_
         assert condition["comparison"] == "COMPARISON_GT"
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_5xx_ratio_alert_on_every_runtime(stacks, configs, env):
     config, found = configs[env], policies(stacks[env])
     errors = config.monitoring.errors
@@ -92,7 +93,7 @@ def test_5xx_ratio_alert_on_every_runtime(stacks, configs, env):
         assert condition["duration"] == f"{errors.duration_seconds}s"
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_runaway_scaling_alert_at_each_runtimes_cap(stacks, configs, env):
     config, found = configs[env], policies(stacks[env])
     for name, cap in caps(config).items():
@@ -105,7 +106,29 @@ def test_runaway_scaling_alert_at_each_runtimes_cap(stacks, configs, env):
     assert "scaling-kafka" not in found
 
 
-@pytest.mark.parametrize("env", ENVS)
+def test_broad_alerting_has_one_condition_per_signal_grouped_by_service(staging, configs):
+    config, found = configs["staging"], policies(staging)
+    assert config.monitoring.broad
+    # Two runtime conditions, one uptime condition, Kafka down: nothing per runtime, no cap, no utilization.
+    assert set(found) == {"latency", "errors", "uptime", "kafka"}
+    services = ", ".join(f'"hexproperty-staging-{name}"' for name in sorted(runtimes(config)))
+    latency, errors = threshold(found["latency"]), threshold(found["errors"])
+    for condition in (latency, errors):
+        assert f"resource.labels.service_name = one_of({services})" in condition["filter"]
+        assert condition["aggregations"][0]["group_by_fields"] == ["resource.label.service_name"]
+    assert latency["threshold_value"] == config.monitoring.latency.threshold_ms
+    assert errors["threshold_value"] == config.monitoring.errors.ratio
+    # A ratio per service: numerator and denominator grouped alike.
+    assert errors["denominator_aggregations"][0]["group_by_fields"] == ["resource.label.service_name"]
+    uptime = threshold(found["uptime"])
+    for name in ("frontend", "api"):
+        check = address_of_attr(staging, "google_monitoring_uptime_check_config", "display_name",
+                                f"hexproperty-staging-{name} is up")
+        assert ref("google_monitoring_uptime_check_config", check, "uptime_check_id") in uptime["filter"]
+    assert uptime["aggregations"][0]["group_by_fields"] == ["resource.label.host"]
+
+
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_cloud_sql_cpu_memory_disk_and_connections(stacks, configs, env):
     pg = configs[env].monitoring.postgres
     policy = policies(stacks[env])["postgres"]
@@ -119,7 +142,7 @@ def test_cloud_sql_cpu_memory_disk_and_connections(stacks, configs, env):
         assert f'resource.labels.database_id = "hexproperty-{env}:hexproperty-{env}-pg"' in condition["filter"]
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_redis_memory_usage(stacks, configs, env):
     redis = configs[env].monitoring.redis
     condition = threshold(policies(stacks[env])["redis"])
@@ -182,7 +205,7 @@ def test_the_monitoring_agent_may_invoke_the_api_and_nothing_else(stacks, env):
                         r"@gcp-sa-monitoring-notification\.iam\.gserviceaccount\.com", grants[0]["member"])
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", PER_RUNTIME)
 def test_uptime_failure_alerts_follow_their_checks(stacks, configs, env):
     stack, settings = stacks[env], configs[env].monitoring.uptime
     for name in ("frontend", "api"):

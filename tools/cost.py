@@ -5,10 +5,13 @@
                                                   what a change does to one environment's cost
   tools/cost.py readme [--check]                  write (or check) the estimate block in README.md
 
-The load profile comes from environments/<env>.yaml, the prices from pricing/prices.yaml.
-`diff` prices both documents with the same (current) load profile, so the difference is the
-change of infrastructure alone; either document may be a snapshot without `//` metadata.
-Exit status: 0, 1 when `readme --check` finds the README stale, 2 on bad input.
+The load profile and the budgets come from environments/<env>.yaml, the prices and the exchange
+rate from pricing/prices.yaml. `estimate` warns (on stderr) when an environment or a tier is
+estimated past its budget under load. `diff` prices both documents with the same (current) load
+profile, so the difference is the change of infrastructure alone; either document may be a
+snapshot without `//` metadata.
+Exit status: 0, 1 when `readme --check` finds the README stale, 2 on bad input, 4 when `diff`
+finds the change takes the environment or a tier past its budget.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from any folder: the project's packages
 
+from cost.budget import EXIT_BUDGET, budget_delta, budget_lines, budget_text, warnings  # noqa: E402
 from cost.estimate import Estimate, diff, estimate  # noqa: E402
-from cost.prices import PriceBook, load_prices  # noqa: E402
-from cost.report import (README_BEGIN, README_END, diff_document, diff_text, document,  # noqa: E402
-                         envelope, readme_block, table)
+from cost.prices import PriceBook, PriceFileError, load_prices  # noqa: E402
+from cost.report import (README_BEGIN, README_END, diff_document, document, envelope,  # noqa: E402
+                         readme_block, table)
 from cost.stack import environment_of  # noqa: E402
 from tools import readme_blocks  # noqa: E402
-from environments.config import LoadProfileConfig  # noqa: E402
+from environments.config import EnvironmentConfig  # noqa: E402
 from environments.loader import ENVIRONMENTS_DIR, ConfigError, environment_files, load_environment  # noqa: E402
 
 COMMANDS = ("estimate", "diff", "readme")
@@ -37,9 +41,9 @@ class BadInput(Exception):
     pass
 
 
-def profile_of(env: str) -> LoadProfileConfig:
+def config_of(env: str) -> EnvironmentConfig:
     try:
-        return load_environment(ENVIRONMENTS_DIR / f"{env}.yaml").load_profile
+        return load_environment(ENVIRONMENTS_DIR / f"{env}.yaml")
     except ConfigError as error:
         raise BadInput(str(error)) from None
 
@@ -57,9 +61,9 @@ def stack_path(outdir: Path, env: str) -> Path:
     return outdir / "stacks" / env / "cdk.tf.json"
 
 
-def estimate_env(outdir: Path, env: str, book: PriceBook) -> tuple[Estimate, LoadProfileConfig]:
-    profile = profile_of(env)
-    return estimate(read_stack(stack_path(outdir, env)), env, profile, book), profile
+def estimate_env(outdir: Path, env: str, book: PriceBook) -> tuple[Estimate, EnvironmentConfig]:
+    config = config_of(env)
+    return estimate(read_stack(stack_path(outdir, env)), env, config.load_profile, book), config
 
 
 def all_envs() -> list[str]:
@@ -68,10 +72,16 @@ def all_envs() -> list[str]:
 
 def run_estimate(args: argparse.Namespace, book: PriceBook) -> int:
     results = [estimate_env(args.outdir, env, book) for env in args.environments or all_envs()]
+    budgets = [budget_lines(e, c.cost, book) for e, c in results]
     if args.json:
-        print(json.dumps(envelope(book, "environments", [document(e, p, book) for e, p in results]), indent=2))
+        print(json.dumps(envelope(book, "environments", [
+            document(e, c.load_profile, book, lines) for (e, c), lines in zip(results, budgets)]), indent=2))
     else:
-        print("\n\n".join(table(e, p, book) for e, p in results))
+        print("\n\n".join(table(e, c.load_profile, book) + "\n" + budget_text(lines, book)
+                           for (e, c), lines in zip(results, budgets)))
+    for (result, _), lines in zip(results, budgets):
+        for warning in warnings(result.env, lines):
+            print(warning, file=sys.stderr)
     return 0
 
 
@@ -80,17 +90,20 @@ def run_diff(args: argparse.Namespace, book: PriceBook) -> int:
     env = args.env or environment_of(after, args.after) or environment_of(before, args.before)
     if env is None:
         raise BadInput("cannot tell the environment of these documents: pass --env")
-    profile = profile_of(env)
-    change_set = diff(estimate(before, env, profile, book), estimate(after, env, profile, book))
+    config = config_of(env)
+    delta = budget_delta(env, before, after, config.load_profile, book, config.cost)
     if args.json:
-        print(json.dumps(envelope(book, "diffs", [diff_document(change_set)]), indent=2))
+        change_set = diff(estimate(before, env, config.load_profile, book), estimate(after, env, config.load_profile, book))
+        print(json.dumps(envelope(book, "diffs", [{**diff_document(change_set),
+                                                   "past_budget_by_this_change": list(delta.newly_exceeded)}]), indent=2))
     else:
-        print(diff_text(change_set))
-    return 0
+        print(delta.text)
+    return EXIT_BUDGET if delta.newly_exceeded else 0
 
 
 def run_readme(args: argparse.Namespace, book: PriceBook) -> int:
-    block = readme_block([estimate_env(args.outdir, env, book)[0] for env in all_envs()], book)
+    results = [estimate_env(args.outdir, env, book) for env in all_envs()]
+    block = readme_block([(e, budget_lines(e, c.cost, book)) for e, c in results], book)
     return readme_blocks.write_or_check(block, README_BEGIN, README_END, check=args.check, what="cost estimate",
                                         target="cost-readme")
 
@@ -117,10 +130,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    book = load_prices()
     try:
+        book = load_prices()
         return {"estimate": run_estimate, "diff": run_diff, "readme": run_readme}[args.command](args, book)
-    except BadInput as error:
+    except (BadInput, PriceFileError) as error:
         print(error, file=sys.stderr)
         return 2
 
