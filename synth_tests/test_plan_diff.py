@@ -135,24 +135,6 @@ def test_an_unknown_ref_stops_with_a_clear_message():
     assert "git archive no-such-ref-xyz failed" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_the_cost_of_a_change_is_printed_beside_it(staging, configs):
-    import copy
-
-    from cost.prices import load_prices
-    from tools.plan_diff import cost_summary
-
-    after = copy.deepcopy(staging)
-    redis = next(iter(after["resource"]["google_redis_instance"].values()))
-    redis["memory_size_gb"] = 2  # BASIC 1 GB -> 2 GB: the cache's line doubles
-    text = cost_summary("staging", staging, after, configs["staging"].load_profile, load_prices())
-    head, *lines = text.splitlines()
-    assert head.startswith("cost staging: idle ") and "USD/month" in head
-    (line,) = [l for l in lines if "google_redis_instance" in l]
-    assert float(line.split()[0]) > 0  # the idle delta of the grown cache
-    unchanged = cost_summary("staging", staging, staging, configs["staging"].load_profile, load_prices())
-    assert unchanged.endswith("no resource changes cost")
-
-
 def test_a_removed_stack_destroys_everything_and_flags_what_is_protected(applied, terraform_env, tmp_path, staging):
     planned = plan_against("staging", None, applied["staging"], tmp_path / "work", terraform_env)
     changes = classify(planned.plan, planned.prevent_destroy)

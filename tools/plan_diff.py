@@ -14,8 +14,9 @@ Beside each stack, the monthly cost difference.
     ALLOW_REPLACE=<address>[,<address>...] make diff   # a reviewed exception
 
 Exit status: 0 when nothing protected is at risk (or every such address is in ALLOW_REPLACE),
-3 when a protected resource is at risk, 2 when the diff could not be made (a synthesis or a
-Terraform run failed: its message says which).
+3 when a protected resource is at risk, 4 when nothing is but the change takes an environment or
+a tier past its budget, 2 when the diff could not be made (a synthesis or a Terraform run failed:
+its message says which).
 """
 
 from __future__ import annotations
@@ -36,10 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cost.estimate import diff as cost_diff  # noqa: E402  (after the path: run as a script)
-from cost.estimate import estimate  # noqa: E402
+from cost.budget import EXIT_BUDGET, budget_delta  # noqa: E402  (after the path: run as a script)
 from cost.prices import load_prices  # noqa: E402
-from cost.report import diff_text  # noqa: E402
 from environments.loader import ConfigError, load_all  # noqa: E402
 from provider_standin.terraform import prepare_workdir, run_terraform, write_cli_config  # noqa: E402
 from tools.plan_review import report  # noqa: E402
@@ -186,13 +185,6 @@ def allowed_addresses(value: str | None) -> frozenset[str]:
     return frozenset(a for a in re.split(r"[,\s]+", value or "") if a)
 
 
-def cost_summary(name: str, before: dict, after: dict, profile, prices) -> str:
-    """What the change costs per month, beside what it changes (both sides priced with today's
-    load profile, so the figure is the infrastructure change alone)."""
-    change = cost_diff(estimate(before, name, profile, prices), estimate(after, name, profile, prices))
-    return "cost " + diff_text(change)
-
-
 def _stack_json(folder: Path | None) -> dict | None:
     return json.loads((folder / "cdk.tf.json").read_text()) if folder else None
 
@@ -231,13 +223,20 @@ def main(argv: list[str] | None = None) -> int:
               "with the provider stand-in (Google's API can still refuse what only it checks)\n")
         blocks, status = verdict(plans, allowed, github)
         prices = load_prices()
+        over_budget = []
         for name, block in zip(names, blocks):
             print(block + "\n")
             before, after = (_stack_json(side) for side in sides[name])
             if before and after and name in configs:
-                print(cost_summary(name, before, after, configs[name].load_profile, prices) + "\n")
+                # Both sides priced with today's load profile: the figure is the change's alone.
+                cost = budget_delta(name, before, after, configs[name].load_profile, prices, configs[name].cost)
+                print("cost " + cost.text + "\n")
+                over_budget += [f"{name} {scope}" for scope in cost.newly_exceeded]
     for block in blocks[len(names):]:
         print(block)
+    if over_budget and status == EXIT_OK:
+        print(f"!!! this change takes {', '.join(over_budget)} past its budget (environments/<env>.yaml cost)")
+        return EXIT_BUDGET
     return status
 
 
