@@ -12,10 +12,12 @@ export CHECKPOINT_DISABLE := 1
 ENV ?=
 ARGS ?=
 REF ?=
+FIRST ?=
 
 CHECKOV := .venv-checkov
+LINT := .venv-lint
 
-.PHONY: help install synth test validate check bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
+.PHONY: help install synth test validate check lint-workflows github-settings bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,8 +39,9 @@ synth: install ## synthesize every environment into cdktf.out (offline, no crede
 test: install ## run the test suite
 	$(PY) -m pytest $(ARGS)
 
-validate: synth ## Terraform validates and plans every synthesized stack, offline, with the google provider stand-in (one line per problem)
-	$(PY) tools/validate.py $(ENV)
+validate: synth ## Terraform validates and plans every synthesized stack and its bootstrap stack, offline, with the google provider stand-in (one line per problem)
+	$(PY) main.py --bootstrap $(ENV) --outdir .gen/bootstrap.out
+	$(PY) tools/validate.py $(ENV) && $(PY) tools/validate.py --stacks-dir .gen/bootstrap.out/stacks $(ENV:%=%-bootstrap)
 
 check: synth $(CHECKOV)/.installed ## policy gate: checkov over both synthesized stacks (zero failures, nothing unparsed)
 	$(CHECKOV)/bin/python tools/checkov_gate.py
@@ -47,6 +50,17 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 	python3 -m venv $(CHECKOV)
 	$(CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
+
+lint-workflows: $(LINT)/.installed ## actionlint over every workflow and the setup action (syntax, expressions, script injection)
+	$(LINT)/bin/actionlint -no-color
+
+$(LINT)/.installed: requirements-lint.txt
+	python3 -m venv $(LINT)
+	$(LINT)/bin/pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r requirements-lint.txt
+	@touch $@
+
+github-settings: install ## compare GitHub's environments, reviewers and rulesets with .github/repository-settings.yaml (gh + admin credentials)
+	$(PY) tools/github_settings.py
 
 bench: synth ## time synth against the floor of loading the jsii assemblies, then make validate and make diff; prints the ratio last
 	$(PY) tools/bench.py $(ARGS)
@@ -97,11 +111,12 @@ wake: install ## start an auto-paused database: make wake ENV=staging (gcloud + 
 	@test -n "$(ENV)" || { echo "usage: make wake ENV=<staging|production>" >&2; exit 2; }
 	gcloud sql instances patch $$($(PY) tools/sql_instance.py $(ENV)) --activation-policy=ALWAYS --quiet
 
-bootstrap: install ## create an environment's state bucket, local state: make bootstrap ENV=staging (network + credentials)
-	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<staging|production>" >&2; exit 2; }
-	$(PY) main.py --bootstrap $(ENV) --outdir cdktf.out.bootstrap
+bootstrap: install ## state bucket and CI identities, local state: make bootstrap ENV=staging [FIRST=1 before the first deploy] (network + credentials)
+	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<staging|production> [FIRST=1]" >&2; exit 2; }
+	$(PY) tools/deploy_preflight.py --bootstrap $(ENV)
+	$(PY) main.py --bootstrap $(if $(FIRST),--before-first-deploy) $(ENV) --outdir cdktf.out.bootstrap
 	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap init -input=false
 	terraform -chdir=cdktf.out.bootstrap/stacks/$(ENV)-bootstrap apply -input=false
 
 clean: ## remove synthesized output and caches (keeps .venv and node_modules)
-	rm -rf cdktf.out .cdktf.out.* cdktf.out.bootstrap .cdktf.out.bootstrap.* .pytest_cache .hypothesis .gen
+	rm -rf cdktf.out .cdktf.out.* .main-stacks.* cdktf.out.bootstrap .cdktf.out.bootstrap.* .pytest_cache .hypothesis .gen

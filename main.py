@@ -61,13 +61,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")),
                         help="output folder, replaced only on success (default: $CDKTF_OUTDIR or cdktf.out)")
     parser.add_argument("--bootstrap", action="store_true",
-                        help="synthesize the <env>-bootstrap stacks (state buckets, local state) instead")
+                        help="synthesize the <env>-bootstrap stacks (state bucket, CI identities, local state) instead")
+    parser.add_argument("--before-first-deploy", action="store_true",
+                        help="with --bootstrap: leave out the deployer's grants on the main stack's service "
+                             "accounts, which do not exist before its first apply")
     parser.add_argument("--timings", action="store_true",
                         help="print the wall time of each phase to stderr (`timing: <phase>: <seconds>`)")
     return parser.parse_args(argv)
 
 
-def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False, timings: Timings | None = None) -> None:
+def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False, before_first_deploy: bool = False,
+               timings: Timings | None = None) -> None:
     """Build every stack into a sibling temporary folder, then swap it into `outdir`."""
     timings = timings or Timings()
     from cdktf import App  # imported late: loading the jsii assemblies takes seconds
@@ -84,20 +88,26 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False, timings:
     try:
         app = App(outdir=str(staging))
         if bootstrap:
-            from constructs.bootstrap import BootstrapStack  # its bucket module only when asked
+            from constructs.bootstrap import BootstrapStack  # its modules only when asked
+            from constructs.ci_access import stack_needs
 
+            # The CI identities' powers follow what the main stack holds: build it (not written out) and read it.
+            scratch = App(outdir=tempfile.mkdtemp(prefix=".main-stacks.", dir=staging.parent))
             for config in configs:
+                needs = stack_needs(HexPropertyStack(scratch, config).to_terraform())
                 # Terraform runs in the stack's folder, which the next synth replaces: the
                 # state lives outside it, addressed relative to it so the JSON has no absolute path.
                 stack_dir = outdir / "stacks" / f"{config.name}-bootstrap"
                 state = os.path.relpath(BOOTSTRAP_STATE_DIR / f"{config.name}.tfstate", stack_dir)
-                BootstrapStack(app, config, state_path=state)
+                BootstrapStack(app, config, state_path=state, needs=needs, with_account_grants=not before_first_deploy)
+            shutil.rmtree(scratch.outdir, ignore_errors=True)
             timings.mark("building the stacks")
             app.synth()
         else:
             stacks = [HexPropertyStack(app, config) for config in configs]
             timings.mark("building the stacks")
             _synth_with_policies(app, stacks, staging)
+            _stop_on_ungranted_types(staging, configs)
         timings.mark("synthesis and policy pack")
         _replace(outdir, staging)
         timings.mark("replacing the output folder")
@@ -123,6 +133,23 @@ def _synth_with_policies(app, stacks: list, staging: Path) -> None:
     if "CDKTF_OUTDIR" not in os.environ:
         for warning in _warnings(staging / "manifest.json"):
             print(warning, file=sys.stderr)
+
+
+def _stop_on_ungranted_types(staging: Path, configs: list) -> None:
+    """A type the CI deployer has no role for, or a data source the planner cannot read, would
+    fail in CI after review: stop here, naming the table to extend."""
+    from constructs.ci_access import stack_needs
+
+    problems = []
+    for config in configs:
+        needs = stack_needs(json.loads((staging / "stacks" / config.name / "cdk.tf.json").read_text()))
+        for check in (needs.deployer_roles, needs.planner_permissions):
+            try:
+                check()
+            except ValueError as error:
+                problems.append(f"CI-ACCESS {config.name}: {error}")
+    if problems:
+        raise PolicyViolation("\n".join(problems))
 
 
 def _stop_on_policy_failures(stacks: list) -> None:
@@ -164,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     google.skip_runtime_type_checks()
     timings.mark("cdktf assembly")
     try:
-        synthesize(configs, args.outdir, bootstrap=args.bootstrap, timings=timings)
+        synthesize(configs, args.outdir, bootstrap=args.bootstrap, before_first_deploy=args.before_first_deploy,
+                   timings=timings)
     except PolicyViolation as violation:
         print(violation, file=sys.stderr)
         print(f"synthesis stopped by the policy pack (rules: policies/rules.py; suppress with a reason: "

@@ -117,6 +117,10 @@ class Api(Construct):
         service of the same name, and invoking it takes roles/run.invoker there."""
         self._invoker(caller.runtime, caller.member)
 
+    def allow_invoker(self, id_: str, member: str) -> None:
+        """Let a principal that is not a runtime of the stack (the CI smoke account) invoke the function."""
+        self._invoker(id_, member)
+
     def _invoker(self, id_: str, member: str) -> None:
         cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
             self, f"invoker-{id_}", project=self._config.project_id, location=self._config.region,

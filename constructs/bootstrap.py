@@ -1,9 +1,11 @@
-"""The bootstrap stack `<env>-bootstrap`: the environment's Terraform state bucket.
+"""The bootstrap stack `<env>-bootstrap`: the state bucket and the CI identities.
 
-The main stack keeps its state in this bucket, so the bucket cannot live in that stack.
-This stack keeps its own state locally (`bootstrap/<env>.tfstate`, committed: it holds
-the bucket's settings and nothing secret; keep it that way). `make bootstrap ENV=<env>`
-applies it once per environment, before the first `make plan` (docs/runbooks/deploy.md).
+The main stack keeps its state in this bucket, so the bucket cannot live in that stack. The CI
+identities (pool, provider, deployer, planner, smoke account) and every grant they hold live
+here too, so the CI that applies the main stack cannot widen its own trust: only a person with
+Owner applies this stack (`make bootstrap ENV=<env>`), before the first deploy and again when
+the main stack needs a new role (docs/runbooks/deploy.md). It keeps its state locally
+(`bootstrap/<env>.tfstate`, committed: names, settings and grants, nothing secret; keep it that way).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from cdktf import LocalBackend, TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
+from constructs.ci_access import StackNeeds
+from constructs.delivery import CiIdentities
 from constructs.google import provider, storage_bucket
 from constructs.stack import Apis
 from environments.config import EnvironmentConfig
@@ -21,7 +25,8 @@ NONCURRENT_VERSIONS_KEPT = 50
 
 
 class BootstrapStack(TerraformStack):
-    def __init__(self, scope: Construct, config: EnvironmentConfig, *, state_path: str):
+    def __init__(self, scope: Construct, config: EnvironmentConfig, *, state_path: str, needs: StackNeeds,
+                 with_account_grants: bool = True):
         super().__init__(scope, f"{config.name}-bootstrap")
         google = provider.GoogleProvider(self, "google", project=config.project_id, region=config.region)
         google.add_override("default_labels", dict(config.base_labels))
@@ -50,3 +55,8 @@ class BootstrapStack(TerraformStack):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             depends_on=[apis.enable("storage.googleapis.com")],
         )
+        # Service accounts and grants need these APIs; on a fresh project they come first.
+        federation = [apis.enable(s) for s in ("iam.googleapis.com", "iamcredentials.googleapis.com",
+                                               "sts.googleapis.com", "cloudresourcemanager.googleapis.com")]
+        self.identities = CiIdentities(self, "ci", config=config, needs=needs, depends_on=federation,
+                                       with_account_grants=with_account_grants)

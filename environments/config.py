@@ -228,22 +228,21 @@ class DataNames:
     def custom_role_id(resource_name: str) -> str:
         """Custom role ids allow letters, digits, `_` and `.`, no hyphens."""
         return resource_name.replace("-", "_")
+
+
 @dataclass(frozen=True)
 class DeliveryConfig:
-    """Who may deploy: the trusted GitHub repository and this environment's deploy branches."""
+    """Who may plan and deploy: the trusted GitHub repository (by name and numeric id), the
+    branches whose pushes deploy this environment, and the base branches of the pull requests
+    planned against it."""
 
     repository: str
+    repository_id: int
+    repository_owner_id: int
     deploy_branches: tuple[str, ...]
+    plan_branches: tuple[str, ...]
 
-    @property
-    def exact_branches(self) -> tuple[str, ...]:
-        """Deploy branches named exactly (`main`)."""
-        return tuple(b for b in self.deploy_branches if not b.endswith("/*"))
 
-    @property
-    def branch_families(self) -> tuple[str, ...]:
-        """Prefixes of the `<prefix>/*` deploy branches (`release/*` gives `release`)."""
-        return tuple(b[: -len("/*")] for b in self.deploy_branches if b.endswith("/*"))
 @dataclass(frozen=True)
 class TopicConfig:
     name: str

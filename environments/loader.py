@@ -585,22 +585,26 @@ def _function_memory_mb(memory: str) -> float:
 
 
 def _delivery_problems(shown: str, data: dict) -> Iterator[Problem]:
-    for index, branch in enumerate(data["delivery"]["deploy_branches"]):
-        if branch.startswith("refs/"):
-            yield Problem(shown, f"delivery.deploy_branches[{index}]", f"{branch!r} is a full ref, not a branch name",
-                          f"write {branch.split('/', 2)[-1]!r}: the stack matches refs/heads/ itself")
+    for key in ("deploy_branches", "plan_branches"):
+        for index, branch in enumerate(data["delivery"][key]):
+            if branch.startswith("refs/"):
+                yield Problem(shown, f"delivery.{key}[{index}]", f"{branch!r} is a full ref, not a branch name",
+                              f"write {branch.split('/', 2)[-1]!r}: the stack matches refs/heads/ itself")
 
 
 def _shared_deploy_branches(configs: list[EnvironmentConfig]) -> Iterator[Problem]:
-    """A push to one branch deploys one environment: two files claiming a branch is a mistake."""
-    owner: dict[str, EnvironmentConfig] = {}
-    for config in configs:
-        for branch in config.delivery.deploy_branches:
-            if branch in owner:
-                yield Problem(config.source, "delivery.deploy_branches",
-                              f"{branch!r} already deploys {owner[branch].name} ({owner[branch].source})",
-                              "give each deploy branch to one environment")
-            owner.setdefault(branch, config)
+    """A push to one branch deploys one environment, and a pull request into one base branch is
+    planned against one environment: two files claiming a branch is a mistake."""
+    for key, verb, fix in (("deploy_branches", "deploys", "give each deploy branch to one environment"),
+                           ("plan_branches", "plans pull requests against",
+                            "give each pull-request base branch to one environment")):
+        owner: dict[str, EnvironmentConfig] = {}
+        for config in configs:
+            for branch in getattr(config.delivery, key):
+                if branch in owner:
+                    yield Problem(config.source, f"delivery.{key}",
+                                  f"{branch!r} already {verb} {owner[branch].name} ({owner[branch].source})", fix)
+                owner.setdefault(branch, config)
 
 
 def _min_max(shown: str, section: dict, path: str) -> Iterator[Problem]:
@@ -824,7 +828,10 @@ def _build(data: dict, name: str, shown: str) -> EnvironmentConfig:
         events=_events(data["events"]),
         delivery=DeliveryConfig(
             repository=data["delivery"]["repository"],
+            repository_id=data["delivery"]["repository_id"],
+            repository_owner_id=data["delivery"]["repository_owner_id"],
             deploy_branches=tuple(data["delivery"]["deploy_branches"]),
+            plan_branches=tuple(data["delivery"]["plan_branches"]),
         ),
         load_profile=_load_profile(data),
         monitoring=_monitoring(data["monitoring"]),

@@ -88,6 +88,9 @@ CASES = [
     ("no-repository", mutate(_delete("delivery.repository")), "delivery.repository", ["required key is missing"]),
     ("full-ref-branch", mutate(_set("delivery.deploy_branches", ["refs/heads/staging"])), "delivery.deploy_branches[0]", ["full ref", "write 'staging'"]),
     ("bad-branch-pattern", mutate(_set("delivery.deploy_branches", ["release/*/x"])), "delivery.deploy_branches[0]", ["not in the expected form", "<prefix>/*"]),
+    ("repository-id-not-a-number", mutate(_set("delivery.repository_id", "hexproperty/infrastructure")), "delivery.repository_id", ["expected", "gh api repos/<owner>/<name> --jq .id"]),
+    ("repository-owner-id-negative", mutate(_set("delivery.repository_owner_id", -4)), "delivery.repository_owner_id", ["below the minimum", "--jq .owner.id"]),
+    ("full-ref-plan-branch", mutate(_set("delivery.plan_branches", ["refs/heads/develop"])), "delivery.plan_branches[0]", ["full ref", "write 'develop'"]),
     ("bad-label-value", mutate(_set("labels", {"team": "Platform Team"})), "labels.team", ["not in the expected form", "A label value"]),
     # the data tier
     ("data-unknown-key", mutate(_set("data.postgres.tierr", "db-g1-small")), "data.postgres.tierr", ["unknown key", "did you mean 'tier'"]),
@@ -260,3 +263,17 @@ def test_a_deploy_branch_belongs_to_one_environment(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "environments/staging.yaml: delivery.deploy_branches: 'main' already deploys production" in run.stderr
+
+
+def test_a_pull_request_base_branch_belongs_to_one_environment(tmp_path):
+    envdir = tmp_path / "environments"
+    envdir.mkdir()
+    for name in ("staging", "production"):
+        data = yaml.safe_load((ROOT / "environments" / f"{name}.yaml").read_text())
+        data["delivery"]["plan_branches"] = ["develop"]
+        (envdir / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    run = subprocess.run([sys.executable, str(ROOT / "main.py"), "--environments-dir", str(envdir), "--outdir", str(tmp_path / "out")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert ("environments/staging.yaml: delivery.plan_branches: 'develop' already plans pull requests against production"
+            in run.stderr)

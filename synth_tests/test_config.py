@@ -155,5 +155,6 @@ def test_every_schema_key_is_described():
 def test_delivery_branches_per_environment(configs):
     staging, production = configs["staging"].delivery, configs["production"].delivery
     assert staging.repository == production.repository
-    assert (staging.exact_branches, staging.branch_families) == (("staging",), ("release",))
-    assert (production.exact_branches, production.branch_families) == (("main",), ())
+    assert (staging.deploy_branches, staging.plan_branches) == (("staging", "release/*"), ("develop", "staging"))
+    assert (production.deploy_branches, production.plan_branches) == (("main",), ("main", "release/*"))
+    assert isinstance(staging.repository_id, int) and isinstance(production.repository_owner_id, int)

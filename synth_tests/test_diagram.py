@@ -15,8 +15,8 @@ def test_readme_diagram_matches_the_synthesized_stack(stacks):
 def test_diagram_draws_tiers_resources_and_references(stacks):
     block = render(stacks[STACK])
     assert block.startswith(BEGIN + "\n```mermaid\nflowchart LR") and block.endswith("```\n" + END)
-    assert '  subgraph network["network"]' in block and '  subgraph delivery["delivery"]' in block
+    assert '  subgraph network["network"]' in block and '  subgraph data["data"]' in block
+    assert "delivery" not in block, "the CI identities live in the bootstrap stack"
     assert '    network__vpc["vpc<br/><small>compute_network</small>"]' in block
     assert "  network__run_subnet --> network__vpc" in block
-    assert "  delivery__github_provider --> delivery__github_pool" in block
     assert "--> apis__" not in block, "arrows to enabled APIs are left out"

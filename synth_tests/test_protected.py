@@ -37,12 +37,13 @@ def test_only_the_private_services_range_is_a_protected_address(stacks):
 
 
 def test_each_stack_protects_its_data_and_identities(staging, production):
+    # The CI identities (workload identity pool and provider) live in the bootstrap stacks.
     for stack in (staging, production):
         kinds = {address.split(".")[0] for address in protected_addresses(stack)}
         assert {"google_sql_database_instance", "google_sql_database", "google_sql_user", "google_redis_instance",
                 "google_secret_manager_secret", "google_logging_project_bucket_config",
                 "google_artifact_registry_repository", "google_service_networking_connection",
-                "google_iam_workload_identity_pool", "google_service_account"} <= kinds
+                "google_service_account"} <= kinds
     assert {"google_managed_kafka_cluster", "google_managed_kafka_topic"} <= {
         a.split(".")[0] for a in protected_addresses(production)}
     assert "google_storage_bucket.kafka_log_bucket" in protected_addresses(staging)

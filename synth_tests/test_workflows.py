@@ -37,8 +37,130 @@ def trigger_branches(name: str) -> list[str]:
     return load(ROOT / ".github" / "workflows" / name)["on"]["push"]["branches"]
 
 
-def test_there_are_workflows_for_checks_pull_requests_and_both_deploys():
-    assert [p.name for p in WORKFLOWS] == ["checks.yml", "deploy-production.yml", "deploy-staging.yml", "pull-request.yml"]
+def test_there_are_workflows_for_checks_plans_deploys_and_drift():
+    assert [p.name for p in WORKFLOWS] == ["checks.yml", "deploy-production.yml", "deploy-staging.yml", "deploy.yml",
+                                           "drift.yml", "plan.yml", "pull-request.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_hygiene_timeouts_no_persisted_token_and_least_permissions(path):
+    document = load(path)
+    assert document["permissions"] in ({}, {"contents": "read"}), "workflow-level permissions: none by default"
+    for name, job in document["jobs"].items():
+        if "uses" in job:
+            continue
+        assert 1 <= job["timeout-minutes"] <= 60, f"{path.name}:{name}"
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, f"{path.name}:{name}"
+
+
+def _auth_after_synth(steps: list[dict]) -> None:
+    runs = [s.get("run", "") for s in steps]
+    auth = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("google-github-actions/auth@")]
+    synth = [i for i, r in enumerate(runs) if re.search(r"^\s*(\{ )?make (synth|diff|install)\b", r, re.M)]
+    assert auth and all(i < auth[0] for i in synth), "credentials are minted after every synth, diff and install"
+
+
+def test_deploys_plan_with_the_planner_and_apply_the_uploaded_plan_in_the_environment():
+    jobs = load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]
+    plan, apply, smoke = jobs["plan"], jobs["apply"], jobs["smoke"]
+    auth = lambda job: [s["with"]["service_account"] for s in job["steps"] if "google-github-actions/auth@" in s.get("uses", "")]  # noqa: E731
+    assert auth(plan) == ["${{ inputs.planner_service_account }}"] and "environment" not in plan
+    assert auth(apply) == ["${{ inputs.deployer_service_account }}"] and apply["environment"] == "${{ inputs.stack }}"
+    assert auth(smoke) == ["${{ inputs.smoke_service_account }}"] and "environment" not in smoke
+    _auth_after_synth(plan["steps"])
+    _auth_after_synth(apply["steps"])
+    plan_runs = "\n".join(s.get("run", "") for s in plan["steps"])
+    assert "plan -input=false -lock=false -out=tfplan" in plan_runs
+    assert "sha256sum" in plan_runs and ".terraform.lock.hcl" in plan_runs
+    upload = next(s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    download = next(s for s in apply["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert upload["with"]["name"] == download["with"]["name"]
+    apply_runs = [s.get("run", "") for s in apply["steps"]]
+    check = next(i for i, r in enumerate(apply_runs) if "sha256sum --check" in r)
+    applied = next(i for i, r in enumerate(apply_runs) if " apply " in r)
+    assert check < applied
+    assert apply_runs[applied].strip().endswith("apply -input=false tfplan"), "applies the uploaded plan, no new one"
+    assert [r for r in apply_runs if re.search(r"terraform .* apply ", r)] == [apply_runs[applied]]
+    assert "-lockfile=readonly" in "\n".join(apply_runs)
+    after = "\n".join(apply_runs[applied + 1:])
+    assert "-detailed-exitcode" in after and "exit 1" in after
+    assert smoke["needs"] == "apply" and "tools/smoke.py" in "\n".join(s.get("run", "") for s in smoke["steps"])
+    assert "make diff" in plan_runs and "tools/last_deployed.py" in plan_runs and 'exit "$status"' in plan_runs
+    assert "HEAD^" not in (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+
+
+@pytest.mark.parametrize("workflow,stack", [("deploy-staging.yml", "staging"), ("deploy-production.yml", "production")])
+def test_each_deploy_calls_the_shared_workflow_for_its_stack(workflow, stack):
+    document = load(ROOT / ".github" / "workflows" / workflow)
+    deploy = document["jobs"]["deploy"]
+    assert deploy["uses"] == "./.github/workflows/deploy.yml" and deploy["needs"] == "checks"
+    assert deploy["with"]["stack"] == stack
+    prefix = stack.upper()
+    for key in ("planner", "deployer", "smoke"):
+        assert deploy["with"][f"{key}_service_account"] == f"${{{{ vars.{prefix}_{key.upper()}_SERVICE_ACCOUNT }}}}"
+    assert document["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+
+
+def test_pull_requests_plan_the_stack_of_their_base_branch(configs):
+    jobs = load(ROOT / ".github" / "workflows" / "pull-request.yml")["jobs"]
+    assert set(jobs) == {"checks", "plan-staging", "plan-production"}
+    staging, production = jobs["plan-staging"], jobs["plan-production"]
+    assert configs["staging"].delivery.plan_branches == ("develop", "staging")
+    assert 'contains(fromJSON(\'["develop", "staging"]\'), github.base_ref)' in staging["if"]
+    assert configs["production"].delivery.plan_branches == ("main", "release/*")
+    assert "github.base_ref == 'main' || startsWith(github.base_ref, 'release/')" in production["if"]
+    for job, stack in ((staging, "staging"), (production, "production")):
+        assert job["uses"] == "./.github/workflows/plan.yml" and job["with"]["stack"] == stack
+        assert "PLANNER" in job["with"]["service_account"]
+    plan = load(ROOT / ".github" / "workflows" / "plan.yml")["jobs"]["plan"]
+    _auth_after_synth(plan["steps"])
+    runs = "\n".join(s.get("run", "") for s in plan["steps"])
+    assert "-refresh=false" in runs and "-lock=false" in runs and " apply " not in runs
+    assert "tools/plan_comment.py" in runs and "tools/allow_replace.py --pull-request" in runs
+    diff = next(s for s in plan["steps"] if "make diff" in s.get("run", ""))
+    assert diff["env"]["ALLOW_REPLACE"] == "${{ steps.exception.outputs.allow }}"
+    assert 'if [ "$DIFF_STATUS" != 0 ]' in runs
+
+
+def test_drift_is_scheduled_per_stack_with_the_planner_and_opens_one_issue_per_stack():
+    document = load(ROOT / ".github" / "workflows" / "drift.yml")
+    assert document["on"]["schedule"] and "workflow_dispatch" in document["on"]
+    job = document["jobs"]["drift"]
+    assert job["environment"] == "drift"
+    assert [m["stack"] for m in job["strategy"]["matrix"]["include"]] == ["staging", "production"]
+    assert all(m["service_account"].endswith("_PLANNER_SERVICE_ACCOUNT") for m in job["strategy"]["matrix"]["include"])
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "plan -refresh-only" in runs and "-detailed-exitcode" in runs and "drift.py" in runs
+    script = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))["with"]["script"]
+    assert "Drift: ${stack}" in script and "issues.create" in script and "issues.update" in script
+
+
+def test_github_environments_allow_exactly_the_branches_the_identities_trust(configs):
+    settings = yaml.safe_load((ROOT / ".github" / "repository-settings.yaml").read_text())
+    for name in ("staging", "production"):
+        assert sorted(settings["environments"][name]["branches"]) == sorted(configs[name].delivery.deploy_branches)
+        assert settings["repository"] == configs[name].delivery.repository
+    assert settings["environments"]["production"]["reviewers"], "production needs an approval"
+    assert settings["environments"]["drift"]["branches"] == [settings["default_branch"]]
+    protected = set(settings["rulesets"]["protected-branches"]["branches"])
+    every = {b.replace("/*", "/**") for c in configs.values() for b in c.delivery.deploy_branches + c.delivery.plan_branches}
+    assert every <= protected
+
+
+def test_dependabot_and_codeowners_cover_delivery():
+    dependabot = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    assert {u["package-ecosystem"] for u in dependabot["updates"]} == {"github-actions", "pip", "npm"}
+    owners = (ROOT / ".github" / "CODEOWNERS").read_text()
+    for path in ("/environments/", "/constructs/delivery.py", "/constructs/ci_access.py", "/.github/", "/bootstrap/",
+                 "/constructs/data.py"):
+        assert re.search(rf"^{re.escape(path)}\s+@", owners, re.M), path
+
+
+def test_ci_lints_every_workflow():
+    assert "make lint-workflows" in (ROOT / ".ci" / "run").read_text()
+    assert "--hash=sha256:" in (ROOT / "requirements-lint.txt").read_text()
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -58,12 +180,6 @@ def test_actions_are_pinned_to_commits_and_make_targets_exist(path):
         assert not uses or (ROOT / uses.removeprefix("./")).exists(), uses
 
 
-def test_checks_run_on_develop_and_are_reused():
-    assert trigger_branches("checks.yml") == ["develop"]
-    for name in ("pull-request.yml", "deploy-staging.yml", "deploy-production.yml"):
-        assert load(ROOT / ".github" / "workflows" / name)["jobs"]["checks"]["uses"] == "./.github/workflows/checks.yml"
-
-
 def _as_patterns(branches: list[str]) -> list[str]:
     """Workflow globs (`release/**`) in the environment files' form (`release/*`)."""
     return sorted(b.replace("/**", "/*") for b in branches)
@@ -72,29 +188,6 @@ def _as_patterns(branches: list[str]) -> list[str]:
 @pytest.mark.parametrize("workflow,env", [("deploy-staging.yml", "staging"), ("deploy-production.yml", "production")])
 def test_deploy_triggers_match_the_federation_bindings(configs, workflow, env):
     assert _as_patterns(trigger_branches(workflow)) == sorted(configs[env].delivery.deploy_branches)
-
-
-def test_production_applies_behind_the_environment_approval():
-    jobs = load(ROOT / ".github" / "workflows" / "deploy-production.yml")["jobs"]
-    applying = [name for name, job in jobs.items() if any("apply" in s.get("run", "") for s in job.get("steps", []))]
-    assert applying == ["apply"]
-    assert jobs["apply"]["environment"] == "production" and jobs["apply"]["needs"] == "plan"
-
-
-def test_pull_requests_plan_every_stack_with_federated_read_only_credentials():
-    plan = load(ROOT / ".github" / "workflows" / "pull-request.yml")["jobs"]["plan"]
-    assert plan["permissions"]["id-token"] == "write"
-    assert [m["stack"] for m in plan["strategy"]["matrix"]["include"]] == ["staging", "production"]
-    assert all("PLANNER" in m["service_account"] for m in plan["strategy"]["matrix"]["include"])
-    runs = [s.get("run", "") for s in plan["steps"]]
-    uses = [s.get("uses", "") for s in plan["steps"]]
-    diff = next(i for i, r in enumerate(runs) if "make diff" in r)
-    auth = next(i for i, u in enumerate(uses) if u.startswith("google-github-actions/auth@"))
-    plan_step = next(i for i, r in enumerate(runs) if "terraform" in r and " plan " in r)
-    comment = next(i for i, u in enumerate(uses) if u.startswith("actions/github-script@"))
-    assert diff < auth < plan_step < comment, "offline diff first, then credentials, plan, comment"
-    assert "-refresh=false" in runs[plan_step] and "-lock=false" in runs[plan_step]
-    assert not any("apply" in r for r in runs)
 
 
 def test_no_workflow_uses_a_key():

@@ -1,8 +1,10 @@
-"""Refuse to plan or deploy an environment whose file still holds a value no real project has.
+"""Refuse to plan, deploy or bootstrap an environment whose file still holds a value no real project has.
 
 `make plan` and `make deploy` run it before the cdktf CLI reaches Google: a placeholder billing
 account would fail the budgets mid-apply, after the rest of the stack was already changed.
-Exit 0 when the environment can be deployed, 2 with one line per problem (file, key, fix) when not.
+`make bootstrap` runs it with --bootstrap: placeholder repository ids would make the identity
+provider trust no workflow. Exit 0 when the environment can be deployed, 2 with one line per
+problem (file, key, fix) when not.
 """
 
 from __future__ import annotations
@@ -24,16 +26,28 @@ def deploy_problems(config: EnvironmentConfig) -> list[Problem]:
     return []
 
 
+def bootstrap_problems(config: EnvironmentConfig) -> list[Problem]:
+    """The identity provider would trust no token (or the wrong repository) with a placeholder id."""
+    problems = []
+    for key, jq in (("repository_id", ".id"), ("repository_owner_id", ".owner.id")):
+        if getattr(config.delivery, key) == 0:
+            problems.append(Problem(config.source, f"delivery.{key}", "0 is the placeholder, not the repository's id",
+                                    f"write the real one (gh api repos/{config.delivery.repository} --jq {jq})"))
+    return problems
+
+
 def main(argv: list[str]) -> int:
+    bootstrap = argv[:1] == ["--bootstrap"]
+    argv = argv[1:] if bootstrap else argv
     if len(argv) != 1:
-        print("usage: tools/deploy_preflight.py <environment>", file=sys.stderr)
+        print("usage: tools/deploy_preflight.py [--bootstrap] <environment>", file=sys.stderr)
         return 2
     try:
         (config,) = load_all(names=argv)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    problems = deploy_problems(config)
+    problems = bootstrap_problems(config) if bootstrap else deploy_problems(config)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 2 if problems else 0
