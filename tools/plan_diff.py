@@ -42,7 +42,7 @@ from cost.prices import load_prices  # noqa: E402
 from environments.loader import ConfigError, load_all  # noqa: E402
 from provider_standin.terraform import prepare_workdir, run_terraform, write_cli_config  # noqa: E402
 from tools.plan_review import report  # noqa: E402
-from tools.validate import _diagnostics, diagnostic_line  # noqa: E402
+from tools.validate import diagnostic_line, terraform_diagnostics  # noqa: E402
 
 SNAPSHOTS = ROOT / "synth_tests" / "__snapshots__" / "test_snapshots"
 SNAPSHOT_NAME = "test_stack_matches_snapshot[{}].json"
@@ -111,7 +111,7 @@ def ref_stacks(ref: str, workdir: Path) -> Path:
 def _terraform(args: list[str], workdir: Path, env: dict, what: str) -> str:
     run = run_terraform(args, workdir, env)
     if run.returncode != 0:
-        lines = [diagnostic_line(what, d) for d in _diagnostics(args[0], run.stdout)] if "-json" in args else []
+        lines = [diagnostic_line(what, d) for d in terraform_diagnostics(args[0], run.stdout)] if "-json" in args else []
         detail = "\n".join(dict.fromkeys(lines)) or (run.stderr or run.stdout).strip()[-3000:]
         raise DiffError(f"terraform {args[0]} of {what} failed:\n{detail}")
     return run.stdout

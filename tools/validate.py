@@ -50,7 +50,7 @@ def diagnostic_line(stack: str, diagnostic: dict) -> str:
     return f"{prefix}{where}: {text}"
 
 
-def _diagnostics(step: str, stdout: str) -> list[dict]:
+def terraform_diagnostics(step: str, stdout: str) -> list[dict]:
     """Diagnostics of a `-json` run: validate prints one indented document, plan a stream of lines."""
     if step == "validate":
         found = json.loads(stdout).get("diagnostics", []) if stdout.strip() else []
@@ -68,7 +68,7 @@ def check_stack(stack: str, stack_dir: Path, env: dict[str, str], work_dir: Path
     for step in (["validate", "-json", "-no-color"],
                  ["plan", "-json", "-no-color", "-input=false", "-lock=false", "-out=tfplan"]):
         run = run_terraform(step, workdir, env)
-        diagnostics = _diagnostics(step[0], run.stdout)
+        diagnostics = terraform_diagnostics(step[0], run.stdout)
         lines += [diagnostic_line(stack, d) for d in diagnostics]
         if run.returncode != 0:
             if not any(d.get("severity") == "error" for d in diagnostics):
