@@ -10,6 +10,8 @@ request latency, error rates, resource utilization and user experience).
   1.50 USD a month, so one latency and one 5xx condition over every runtime, grouped by service
   (each service still alerts on its own), and one uptime condition over both checks, grouped by
   host; no at-the-cap or utilization conditions (the dashboard shows them); Kafka down as above.
+  `none` (staging): no condition that notifies a person; the dashboard, the uptime checks' own
+  status, Sentry's error alerts and the deploy workflow's smoke tests are staging's signals.
 - **Uptime checks** on the frontend and the API.
 - **Logs**: application logs routed into a regional bucket with the file's retention, and a
   log-based metric counting application errors. The dashboard lives in monitoring_dashboard.py.
@@ -84,11 +86,12 @@ class Monitoring(Construct):
         self._logs(apis)
         if self._settings.broad:
             self._broad_runtime_alerts([service for service, _ in runtimes.values()])
-        else:
+        elif self._settings.notifies:
             for name, (service, max_instances) in runtimes.items():
                 self._runtime_alerts(name, service, max_instances)
             self._data_alerts()
-        self._kafka_alert()
+        if self._settings.notifies:
+            self._kafka_alert()
         self._uptime_checks(frontend_url, api_uri, api_function_name)
         monitoring_dashboard.MonitoringDashboard(
             self, "dashboard", dashboard_json=dashboard_json(config, {n: s for n, (s, _) in runtimes.items()}),
@@ -262,7 +265,7 @@ class Monitoring(Construct):
                         type="OIDC_TOKEN") if authenticated else None),
                 user_labels=config.labels(TIER, f"uptime-{name}"), depends_on=self._depends_on)
             check_ids.append(check.uptime_check_id)
-            if not self._settings.broad:
+            if self._settings.notifies and not self._settings.broad:
                 self._uptime_alert(f"uptime-{name}", f'"{check.uptime_check_id}"',
                                    f"{config.resource_name(name)} does not answer 2xx from more than one checker region.",
                                    name)

@@ -73,7 +73,8 @@ class HexPropertyStack(TerraformStack):
         # Before the runtimes: the API's secrets rotate on its topic.
         self.compliance = Compliance(self, "compliance", config=config, apis=self.apis)
         self.cost = Cost(self, "cost", config=config, apis=self.apis)
-        DrDrill(self, "dr-drill", config=config, apis=self.apis, channels=self.compliance.channels)
+        if config.is_production:  # the drill is production's recovery; staging has no DR copy to drill
+            DrDrill(self, "dr-drill", config=config, apis=self.apis, channels=self.compliance.channels)
         self.images = ImageRepository(self, "images", config=config, apis=self.apis)
         # Data and events before the runtimes: environment variables are fixed when a service is
         # built, so clients are built knowing where the database, the cache and Kafka are.

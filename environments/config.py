@@ -377,11 +377,17 @@ class MonitoringConfig:
     redis: RedisAlerts
     kafka_duration_seconds: int
     uptime: UptimeConfig
-    alerting: str = "per-runtime"  # or "broad": one condition per signal over all runtimes
+    # "per-runtime"; "broad": one condition per signal over all runtimes; "none": no condition that
+    # notifies a person (the dashboard, uptime checks, Sentry and the deploy's smoke tests remain).
+    alerting: str = "per-runtime"
 
     @property
     def broad(self) -> bool:
         return self.alerting == "broad"
+
+    @property
+    def notifies(self) -> bool:
+        return self.alerting != "none"
 
 
 # --- cost and compliance (issue 6) ---------------------------------------------------

@@ -408,7 +408,7 @@ def _monitoring_problems(shown: str, monitoring: dict, name: str) -> Iterator[Pr
     """Alert durations the Monitoring API accepts: whole minutes only. Production pages someone:
     it keeps a condition for each runtime."""
     if name == PRODUCTION and monitoring["alerting"] != "per-runtime":
-        yield Problem(shown, "monitoring.alerting", "production with broad alerting: no runtime at its cap and no "
+        yield Problem(shown, "monitoring.alerting", f"production with {monitoring['alerting']} alerting: no runtime at its cap and no "
                       "database or Redis limit would page anyone", "set alerting: per-runtime")
     for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
         seconds = monitoring[section]["duration_seconds"]

@@ -142,8 +142,6 @@ CASES = [
     ("organization-form", mutate(_set("compliance.organization_id", "organizations/123456789012")), "compliance.organization_id", ["not in the expected form", "Numeric id"]),
     ("rotation-days-zero", mutate(_set("compliance.secret_rotation_days", 0)), "compliance.secret_rotation_days", ["below the minimum 1"]),
     ("no-compliance-recipients", mutate(_delete("compliance.notification_emails")), "compliance.notification_emails", ["required key is missing", "operations notices"]),
-    ("drill-time-zone", mutate(_set("disaster_recovery.time_zone", "Europe/Amsterdamm")), "disaster_recovery.time_zone", ["not an IANA time zone", "Europe/Amsterdam"]),
-    ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly")), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("compliance-unknown-key", mutate(_set("compliance.lock_bucket", True)), "compliance.lock_bucket", ["unknown key", "did you mean 'lock_audit_bucket'"]),
 ]
 
@@ -157,6 +155,10 @@ PRODUCTION_CASES = [
     ("production-shared-core", mutate(_set("data.postgres.tier", "db-g1-small"), PRODUCTION), "data.postgres.tier", ["no SLA"]),
     ("production-redis-basic", mutate(_set("data.redis.tier", "BASIC"), PRODUCTION), "data.redis.tier", ["production without HA"]),
     ("production-broad-alerting", mutate(_set("monitoring.alerting", "broad"), PRODUCTION), "monitoring.alerting", ["production with broad alerting", "per-runtime"]),
+    ("production-no-alerting", mutate(_set("monitoring.alerting", "none"), PRODUCTION), "monitoring.alerting", ["production with none alerting", "per-runtime"]),
+    # The drill reminder is production's (staging's file has no disaster_recovery section).
+    ("drill-time-zone", mutate(_set("disaster_recovery.time_zone", "Europe/Amsterdamm"), PRODUCTION), "disaster_recovery.time_zone", ["not an IANA time zone", "Europe/Amsterdam"]),
+    ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly"), PRODUCTION), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),

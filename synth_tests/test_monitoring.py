@@ -22,7 +22,7 @@ from synth_tests.helpers import (
 )
 
 ENVS = ["staging", "production"]
-PER_RUNTIME = ["production"]  # monitoring.alerting: per-runtime; staging's is broad
+PER_RUNTIME = ["production"]  # monitoring.alerting: per-runtime; staging's is none
 
 
 def policies(stack) -> dict[str, dict]:
@@ -106,8 +106,34 @@ def test_runaway_scaling_alert_at_each_runtimes_cap(stacks, configs, env):
     assert "scaling-kafka" not in found
 
 
-def test_broad_alerting_has_one_condition_per_signal_grouped_by_service(staging, configs):
-    config, found = configs["staging"], policies(staging)
+@pytest.fixture(scope="module")
+def staging_broad(tmp_path_factory, configs):
+    """Staging synthesized with `monitoring.alerting: broad`, the file's other choice (one extra synth)."""
+    import dataclasses
+
+    from main import synthesize
+
+    config = configs["staging"]
+    broad = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, alerting="broad"))
+    outdir = tmp_path_factory.mktemp("broad") / "cdktf.out"
+    synthesize([broad], outdir)
+    return broad, json.loads((outdir / "stacks" / "staging" / "cdk.tf.json").read_text())
+
+
+def test_staging_notifies_no_one(staging, configs):
+    """`alerting: none`: every alert condition left is the auto-pause's, which notifies its function
+    through Pub/Sub; no email channel is attached to any policy."""
+    assert configs["staging"].monitoring.alerting == "none"
+    emails = {ref("google_monitoring_notification_channel", a, "name")
+              for a, c in resources(staging, "google_monitoring_notification_channel").items() if c["type"] == "email"}
+    attached = [(a, p) for a, p in resources(staging, "google_monitoring_alert_policy").items() if p.get("notification_channels")]
+    assert len(attached) == 1 and "auto-pause" in attached[0][1]["display_name"]
+    assert not emails & set(attached[0][1]["notification_channels"])
+
+
+def test_broad_alerting_has_one_condition_per_signal_grouped_by_service(staging_broad):
+    config, staging = staging_broad
+    found = policies(staging)
     assert config.monitoring.broad
     # Two runtime conditions, one uptime condition, Kafka down: nothing per runtime, no cap, no utilization.
     assert set(found) == {"latency", "errors", "uptime", "kafka"}
@@ -152,9 +178,10 @@ def test_redis_memory_usage(stacks, configs, env):
     assert condition["duration"] == f"{redis.duration_seconds}s"
 
 
-def test_kafka_on_cloud_run_alerts_on_start_failures_within_the_window(staging, configs):
-    assert configs["staging"].events.backend == "cloud-run"
-    seconds = configs["staging"].monitoring.kafka_duration_seconds
+def test_kafka_on_cloud_run_alerts_on_start_failures_within_the_window(staging_broad):
+    config, staging = staging_broad
+    assert config.events.backend == "cloud-run"
+    seconds = config.monitoring.kafka_duration_seconds
     address = address_of(staging, "google_logging_metric", "hexproperty-staging-kafka-start-failures")
     metric = resources(staging, "google_logging_metric")[address]
     assert 'resource.labels.service_name = "hexproperty-staging-kafka"' in metric["filter"]
