@@ -115,15 +115,6 @@ def test_workflows_get_the_provider_and_accounts_as_outputs(env):
 # --- the bootstrap stack -----------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def bootstrap_dir(tmp_path_factory, configs) -> Path:
-    from main import synthesize
-
-    outdir = tmp_path_factory.mktemp("bootstrap") / "cdktf.out"
-    synthesize(list(configs.values()), outdir, bootstrap=True)
-    return outdir
-
-
 @pytest.mark.parametrize("name", ENVS)
 def test_bootstrap_creates_a_safe_state_bucket_with_local_state(bootstrap_dir, configs, name):
     stack_dir = bootstrap_dir / "stacks" / f"{name}-bootstrap"
