@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional
 from cdktf import Fn, TerraformOutput, TerraformResourceLifecycle
 from constructs import Construct
 
+from constructs.backup_copy import LockedBackupCopy
 from constructs.google import (
     project_iam_member,
     redis_instance,
@@ -125,6 +126,13 @@ class Postgres(Construct):
             )
             keep(self.replica, config, "postgres_replica")
 
+        if pg.backups.locked_copy:
+            instances = [self.instance, *([self.replica] if self.replica else [])]
+            LockedBackupCopy(self, "locked-copy", config=config, apis=apis, writer_name=self.instance.name,
+                             instance_names=[config.resource_name(DataNames.SQL),
+                                             *([config.resource_name(DataNames.SQL_REPLICA)] if pg.replica else [])],
+                             service_agents=[i.service_account_email_address for i in instances])
+
         if pg.auto_pause:
             SqlAutoPause(self, "auto-pause", config=config, apis=apis, instance_name=config.resource_name(DataNames.SQL),
                          databases=pg.databases, settings=pg.auto_pause)
@@ -153,6 +161,9 @@ class Postgres(Construct):
             disk_autoresize_limit=pg.disk_autoresize_limit_gb,
             # The API's own guard, which also stops deletion from the console and gcloud.
             deletion_protection_enabled=pg.deletion_protection,
+            # Production keeps the automated backups when the instance is deleted anyway (by
+            # hand, or a replacement): they can restore it. A replica has no backups of its own.
+            retain_backups_on_delete=config.is_production if primary else None,
             user_labels=config.labels(TIER, service),
             ip_configuration=s.SqlDatabaseInstanceSettingsIpConfiguration(
                 ipv4_enabled=False,

@@ -21,6 +21,7 @@ from cost import observability
 from cost.context import Context, Cost, Unpriced
 from cost.observability import DAYS_PER_MONTH
 from cost.stack import Resource, block, find, gib, quantity, resources
+from environments.config import DataNames
 
 
 # --- Cloud Run services and Cloud Run functions ------------------------------------------
@@ -348,10 +349,44 @@ def kafka_cluster(r: Resource, ctx: Context) -> Cost:
 def bucket(r: Resource, ctx: Context) -> Cost:
     if r.body.get("storage_class", "STANDARD") != "STANDARD":
         raise Unpriced(f"no price for storage class {r.body['storage_class']}")
+    if r.labels.get("service") == DataNames.SQL_COPY:
+        return _locked_copy_bucket(r, ctx)
     stored = ctx.profile.bucket_storage_gib
     cost = stored * ctx.usd("gcs_standard_gib_month")
     return Cost(cost, cost, f"{stored:g} GiB Standard (load_profile.bucket_storage_gib)",
                 ("operations and retrieval: not modelled",))
+
+
+def _locked_copy_bucket(r: Resource, ctx: Context) -> Cost:
+    """One full export of the database a day, each kept for the locked retention. Exports are
+    gzip-compressed; priced uncompressed, an upper bound (how well a dump compresses is the data's)."""
+    days = block(r.body, "retention_policy").get("retention_period", 0) / 86_400
+    stored = ctx.profile.database_gib * days
+    cost = stored * ctx.usd("gcs_standard_gib_month")
+    return Cost(cost, cost, f"{stored:g} GiB Standard: {days:g} daily exports of load_profile.database_gib "
+                f"({ctx.profile.database_gib:g} GiB, uncompressed)", ("operations: not modelled",))
+
+
+# An export's run time: a fixed start (pulling the image, gcloud's own checks) plus the dump,
+# at an assumed 2 GiB a minute. An assumption: measure it in the drill.
+EXPORT_START_SECONDS = 60
+EXPORT_SECONDS_PER_GIB = 30
+
+
+def run_job(r: Resource, ctx: Context) -> Cost:
+    """A Cloud Run job bills its tasks' CPU and memory at the instance-based rates while they run;
+    it runs as often as the Cloud Scheduler job that starts it."""
+    name = r.body.get("name", "")
+    starters = [job for job in resources(ctx.stack) if job.type == "google_cloud_scheduler_job"
+                and block(job.body, "http_target").get("uri", "").endswith(f"/jobs/{name}:run")]
+    runs = sum(wakes_per_month(job.body["schedule"], job.body.get("time_zone"), ctx.hours) for job in starters)
+    container = block(block(block(r.body, "template"), "template"), "containers")
+    limits = block(container, "resources").get("limits") or {}
+    vcpu, memory = quantity(limits.get("cpu", "1")), gib(limits.get("memory", "512Mi"))
+    seconds = EXPORT_START_SECONDS + EXPORT_SECONDS_PER_GIB * ctx.profile.database_gib
+    cost = runs * seconds * (vcpu * ctx.usd("run_instance_cpu") + memory * ctx.usd("run_instance_memory"))
+    return Cost(cost, cost, f"{runs:.1f} runs a month x {seconds:g} s (assumed: {EXPORT_START_SECONDS} s + "
+                f"{EXPORT_SECONDS_PER_GIB} s per GiB of load_profile.database_gib), {vcpu:g} vCPU, {memory:g} GiB")
 
 
 def registry(r: Resource, ctx: Context) -> Cost:
@@ -382,6 +417,7 @@ def _free(r: Resource, ctx: Context) -> None:
 
 RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
     "google_cloud_run_v2_service": cloud_run_service,
+    "google_cloud_run_v2_job": run_job,
     "google_cloudfunctions2_function": cloud_function,
     "google_vpc_access_connector": vpc_connector,
     "google_compute_router_nat": cloud_nat,

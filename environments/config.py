@@ -154,12 +154,22 @@ class MaintenanceWindow:
 
 
 @dataclass(frozen=True)
+class LockedCopyConfig:
+    """The daily export into a retention-locked bucket in the DR region (docs/decisions/backup-copy.md)."""
+
+    retention_days: int
+    schedule: str
+    image: str
+
+
+@dataclass(frozen=True)
 class BackupConfig:
     enabled: bool
     start_time: str
     retained: int
     point_in_time_recovery: bool
     log_retention_days: int
+    locked_copy: Optional[LockedCopyConfig] = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,7 @@ class DataNames:
 
     SQL = "pg"
     SQL_REPLICA = "pg-dr"
+    SQL_COPY = "sql-copy"  # the locked copy: its bucket, job, identity and custom role
     REDIS = "redis"
     REDIS_AUTH = "redis-auth"
     # auto-pause (staging): the function's source bucket, its identity, the identity Eventarc pushes with

@@ -50,6 +50,7 @@ from environments.config import (
     KafkaOnCloudRunConfig,
     LatencyAlert,
     LoadProfileConfig,
+    LockedCopyConfig,
     MaintenanceWindow,
     ManagedKafkaConfig,
     MonitoringConfig,
@@ -401,7 +402,49 @@ def _semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from _cost_problems(shown, data["cost"])
     yield from _compliance_problems(shown, data["compliance"], name)
     yield from _time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
+    if name == PRODUCTION:
+        yield from _retention_floor_problems(shown, data)
     yield from _name_problems(shown, data, name)
+
+
+# Production's retention floors: what the environment must keep, whatever the file says.
+# Each is named with its reason in docs/runbooks/cost-and-compliance.md (Retention floors).
+RETENTION_FLOOR_DOC = "docs/runbooks/cost-and-compliance.md#retention-floors"
+BACKUPS_FLOOR = 14  # daily automated backups, and days of the locked copy
+AUDIT_LOG_FLOOR_DAYS = 365
+APPLICATION_LOG_FLOOR_DAYS = 30
+TOPIC_RETENTION_FLOOR_HOURS = 7 * 24
+
+
+def _retention_floor_problems(shown: str, data: dict) -> Iterator[Problem]:
+    pg = data["data"]["postgres"]
+    backups, edition = pg["backups"], pg["edition"]
+    floors = [
+        ("data.postgres.backups.retained", backups["retained"], BACKUPS_FLOOR, "daily backups",
+         f"set retained: {BACKUPS_FLOOR} or more"),
+        ("compliance.audit_log_retention_days", data["compliance"]["audit_log_retention_days"], AUDIT_LOG_FLOOR_DAYS,
+         "days", f"set audit_log_retention_days: {AUDIT_LOG_FLOOR_DAYS} or more"),
+        ("monitoring.log_retention_days", data["monitoring"]["log_retention_days"], APPLICATION_LOG_FLOOR_DAYS, "days",
+         f"set log_retention_days: {APPLICATION_LOG_FLOOR_DAYS} or more"),
+        *((f"events.topics.{topic}.retention_hours", settings["retention_hours"], TOPIC_RETENTION_FLOOR_HOURS,
+           "hours (7 days)", f"set retention_hours: {TOPIC_RETENTION_FLOOR_HOURS} or more")
+          for topic, settings in sorted(data["events"]["topics"].items())),
+    ]
+    if backups["point_in_time_recovery"] and backups["log_retention_days"] < PITR_MAX_DAYS[edition]:
+        floors.append(("data.postgres.backups.log_retention_days", backups["log_retention_days"], PITR_MAX_DAYS[edition],
+                       f"days ({edition}'s maximum)", f"set log_retention_days: {PITR_MAX_DAYS[edition]}"))
+    copy_ = backups.get("locked_copy")
+    if copy_ is None:
+        yield Problem(shown, "data.postgres.backups.locked_copy", "production without a copy of its backups that the "
+                      "project's own admins cannot shorten or delete",
+                      f"add locked_copy: {{retention_days: {BACKUPS_FLOOR}}} or more ({RETENTION_FLOOR_DOC})")
+    else:
+        floors.append(("data.postgres.backups.locked_copy.retention_days", copy_["retention_days"], BACKUPS_FLOOR, "days",
+                       f"set retention_days: {BACKUPS_FLOOR} or more (a locked retention can only grow later)"))
+    for path, value, floor, unit, fix in floors:
+        if value < floor:
+            yield Problem(shown, path, f"{value} is below production's floor of {floor} {unit}",
+                          f"{fix} ({RETENTION_FLOOR_DOC})")
 
 
 def _monitoring_problems(shown: str, monitoring: dict, name: str) -> Iterator[Problem]:
@@ -770,6 +813,12 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
     yield "(file name)", f"{APP}-{name}-{DataNames.REDIS_AUTH}", "resource name"
     if "replica" in pg:
         yield "data.postgres.replica", f"{APP}-{name}-{DataNames.SQL_REPLICA}", "resource name"
+    if "locked_copy" in pg["backups"]:
+        key = "data.postgres.backups.locked_copy"
+        yield key, f"{APP}-{name}-{DataNames.SQL_COPY}", "bucket name"
+        yield key, f"{APP}-{name}-{DataNames.SQL_COPY}", "Cloud Run service name"
+        yield key, f"{SHORT_APP}-{name}-{DataNames.SQL_COPY}", "service account id"
+        yield key, DataNames.custom_role_id(f"{APP}-{name}-{DataNames.SQL_COPY}"), "custom role id"
     if "auto_pause" in pg:
         yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_SOURCE}", "bucket name"
         yield "data.postgres.auto_pause", f"{APP}-{name}-{DataNames.PAUSE_FUNCTION}", "Cloud Run service name"
@@ -894,7 +943,7 @@ def _build_data(data: dict) -> DataConfig:
             databases=tuple(pg["databases"]),
             clients=tuple(pg["clients"]),
             query_insights=pg["query_insights"],
-            backups=BackupConfig(**pg["backups"]),
+            backups=_backups(pg["backups"]),
             maintenance=MaintenanceWindow(**pg["maintenance"]),
             replica=ReplicaConfig(**pg["replica"]) if "replica" in pg else None,
             auto_pause=AutoPauseConfig(idle_minutes=pause["idle_minutes"], wake_schedule=pause.get("wake_schedule"),
@@ -910,6 +959,12 @@ def _build_data(data: dict) -> DataConfig:
             clients=tuple(redis["clients"]),
         ),
     )
+
+
+def _backups(settings: dict) -> BackupConfig:
+    values = dict(settings)
+    copy_ = values.pop("locked_copy", None)
+    return BackupConfig(**values, locked_copy=LockedCopyConfig(**copy_) if copy_ else None)
 
 
 def _events(settings: dict) -> EventsConfig:

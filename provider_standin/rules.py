@@ -371,6 +371,9 @@ _SUBNET = "google/services/compute/resource_compute_subnetwork.go"
 
 RULES: dict[str, list[Rule]] = {
     "google_artifact_registry_repository": [_LABELS, _PROJECT],
+    # google/services/cloudrunv2/resource_cloud_run_v2_job.go#L38: customdiff.All(SetLabelsDiff,
+    # SetAnnotationsDiff, DefaultProviderProject), the same three as the service's.
+    "google_cloud_run_v2_job": [_LABELS, _ANNOTATIONS, _PROJECT],
     "google_cloud_run_v2_service": [_LABELS, _ANNOTATIONS, _PROJECT],
     "google_cloud_scheduler_job": [
         Rule("validateAuthHeaders", "google/services/cloudscheduler/resource_cloud_scheduler_job.go#L41", scheduler_auth_headers),

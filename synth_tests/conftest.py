@@ -43,6 +43,23 @@ def stacks(synth_dir) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="session")
+def bootstrap_dir(tmp_path_factory, configs) -> Path:
+    """The `<env>-bootstrap` stacks (main.py --bootstrap), synthesized once."""
+    from main import synthesize
+
+    outdir = tmp_path_factory.mktemp("bootstrap") / "cdktf.out"
+    synthesize(list(configs.values()), outdir, bootstrap=True)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def bootstrap_stacks(bootstrap_dir) -> dict[str, dict]:
+    """`<env>-bootstrap` -> its cdk.tf.json."""
+    return {path.parent.name: json.loads(path.read_text())
+            for path in sorted((bootstrap_dir / "stacks").glob("*/cdk.tf.json"))}
+
+
+@pytest.fixture(scope="session")
 def staging(stacks):
     return stacks["staging"]
 

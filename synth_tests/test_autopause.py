@@ -10,7 +10,7 @@ import pytest
 
 from constructs.source_archive import reproducible_zip
 from constructs.sql_autopause import PERMISSIONS, SOURCE_DIR
-from synth_tests.helpers import ref, resources
+from synth_tests.helpers import ref, resources, under
 
 PREFIX = "data_postgres_auto-pause_"
 
@@ -104,10 +104,11 @@ def test_wake_schedule_patches_always_as_the_same_account(staging, configs):
     assert target["oauth_token"]["service_account_email"] == "${google_service_account.service_account_sql-power.email}"
 
 
-def test_production_has_no_auto_pause(production):
+def test_production_has_no_auto_pause(production, staging):
     for type_ in ("google_monitoring_alert_policy", "google_cloudfunctions2_function", "google_cloud_scheduler_job",
                   "google_pubsub_topic", "google_project_iam_custom_role"):
-        assert not [a for a in resources(production, type_) if a.startswith("data_")], type_
+        assert not under(production, type_, "data/postgres/auto-pause"), type_
+        assert under(staging, type_, "data/postgres/auto-pause"), type_
 
 
 # --- the function's logic (standard library only, so it runs here) -----------------------

@@ -67,7 +67,9 @@ def _region(value):
 # The only places the DR region may appear: the cross-region replica and the backups.
 DR_ALLOWED = {("google_sql_database_instance", "region"),
               ("google_sql_database_instance", "settings.backup_configuration.location"),
-              ("google_secret_manager_secret", "replication.user_managed.replicas[1].location")}
+              ("google_secret_manager_secret", "replication.user_managed.replicas[1].location"),
+              # The locked copy of production's database (docs/decisions/backup-copy.md).
+              ("google_storage_bucket", "location")}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -95,6 +97,7 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
     # Production's secrets have a replica there too, so a failover has its credentials.
     assert (("google_secret_manager_secret", "replication.user_managed.replicas[1].location") in dr_uses) is \
         config.is_production
+    assert (("google_storage_bucket", "location") in dr_uses) is (config.data.postgres.backups.locked_copy is not None)
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -32,15 +32,6 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
 @pytest.fixture(scope="session")
-def bootstrap_dir(tmp_path_factory, configs) -> Path:
-    from main import synthesize
-
-    outdir = tmp_path_factory.mktemp("bootstrap") / "cdktf.out"
-    synthesize(list(configs.values()), outdir, bootstrap=True)
-    return outdir
-
-
-@pytest.fixture(scope="session")
 def bootstraps(bootstrap_dir) -> dict[str, dict]:
     return {name: json.loads((bootstrap_dir / "stacks" / f"{name}-bootstrap" / "cdk.tf.json").read_text())
             for name in ENVS}

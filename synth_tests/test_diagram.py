@@ -20,3 +20,11 @@ def test_diagram_draws_tiers_resources_and_references(stacks):
     assert '    network__vpc["vpc<br/><small>compute_network</small>"]' in block
     assert "  network__run_subnet --> network__vpc" in block
     assert "--> apis__" not in block, "arrows to enabled APIs are left out"
+
+
+def test_make_diagram_reads_the_stacks_folder_synthesis_returns(synth_dir, monkeypatch, capsys):
+    """`make diagram --check` end to end, with this run's synthesis standing in for a fresh one."""
+    import tools.diagram
+
+    monkeypatch.setattr(tools.diagram, "synthesize", lambda project, outdir: synth_dir / "stacks")
+    assert tools.diagram.main(["--check"]) == 0

@@ -9,6 +9,7 @@ tier rather than drawn one by one, so the picture stays readable as tiers grow.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -82,7 +83,8 @@ def current_block(text: str) -> str:
 
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="diagram.") as tmp:
-        block = render(synthesize(ROOT, Path(tmp) / "out")[STACK])
+        stacks = synthesize(ROOT, Path(tmp) / "out")
+        block = render(json.loads((stacks / STACK / "cdk.tf.json").read_text()))
     return readme_blocks.write_or_check(block, BEGIN, END, check="--check" in argv, what="architecture diagram",
                                         target="diagram")
 
