@@ -358,3 +358,12 @@ def test_outputs_give_the_workflows_their_variables(env):
     outputs = {key.rsplit("_", 1)[0]: body["value"] for key, body in bootstrap["output"].items()}
     assert outputs["ci_workload-identity-provider"].startswith("${google_iam_workload_identity_pool_provider.")
     assert {"ci_deployer-email", "ci_planner-email", "ci_smoke-email"} <= set(outputs)
+
+
+def test_a_type_missing_from_the_tables_is_named_not_raised():
+    """main.py stops on it with CI-ACCESS and the table to extend; the planner's check must not
+    fail first with a KeyError on the same type."""
+    needs = stack_needs({"resource": {"google_redis_instance": {"redis": {}}, "google_new_type": {"x": {}}}})
+    assert "redis.instances.get" in needs.planner_permissions()
+    with pytest.raises(ValueError, match="no deployer role for google_new_type: add the type to DEPLOY_PERMISSIONS"):
+        needs.deployer_roles()
