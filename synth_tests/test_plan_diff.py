@@ -4,6 +4,7 @@ applied stack, judged for protected resources (policies/protected.py)."""
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,17 +53,30 @@ def safe_change(r):
 
 
 @pytest.fixture(scope="module")
-def risky_plan(synth_dir, applied, terraform_env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("risky")
-    head = modified_stack(synth_dir, tmp, "production", risky_change)
-    return plan_against("production", head, applied["production"], tmp / "work", terraform_env)
+def plans(synth_dir, applied, terraform_env, tmp_path_factory) -> dict:
+    """The three plans the tests judge, made at once (Terraform mostly waits on the provider):
+    the risky and the safe change of production, and staging's stack removed."""
+    tmp = tmp_path_factory.mktemp("plans")
+    jobs = {
+        "risky": lambda: plan_against("production", modified_stack(synth_dir, tmp / "risky", "production", risky_change),
+                                      applied["production"], tmp / "risky" / "work", terraform_env),
+        "safe": lambda: plan_against("production", modified_stack(synth_dir, tmp / "safe", "production", safe_change),
+                                     applied["production"], tmp / "safe" / "work", terraform_env),
+        "removed": lambda: plan_against("staging", None, applied["staging"], tmp / "removed", terraform_env),
+    }
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
-@pytest.fixture(scope="module")
-def safe_plan(synth_dir, applied, terraform_env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("safe")
-    head = modified_stack(synth_dir, tmp, "production", safe_change)
-    return plan_against("production", head, applied["production"], tmp / "work", terraform_env)
+@pytest.fixture
+def risky_plan(plans):
+    return plans["risky"]
+
+
+@pytest.fixture
+def safe_plan(plans):
+    return plans["safe"]
 
 
 def by_address(planned):
@@ -135,8 +149,8 @@ def test_an_unknown_ref_stops_with_a_clear_message():
     assert "git archive no-such-ref-xyz failed" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_a_removed_stack_destroys_everything_and_flags_what_is_protected(applied, terraform_env, tmp_path, staging):
-    planned = plan_against("staging", None, applied["staging"], tmp_path / "work", terraform_env)
+def test_a_removed_stack_destroys_everything_and_flags_what_is_protected(plans, staging):
+    planned = plans["removed"]
     changes = classify(planned.plan, planned.prevent_destroy)
     assert {c.action for c in changes} == {"delete"}
     assert len(changes) == sum(len(group) for group in staging["resource"].values())
