@@ -196,7 +196,7 @@ def test_every_checkov_skip_has_a_reason():
     entries = yaml.safe_load((ROOT / "policies" / "checkov-skips.yaml").read_text())
     assert entries, "an empty skip list is fine, but then delete the file"
     for entry in entries:
-        assert set(entry) == {"id", "reason"}, entry
+        assert set(entry) in ({"id", "reason"}, {"id", "reason", "resources"}), entry
         assert entry["id"].startswith(("CKV_GCP_", "CKV2_GCP_")), entry["id"]
         assert len(entry["reason"].strip()) >= 20, entry["id"]
 
@@ -216,6 +216,15 @@ def test_checkov_gate_passes_when_every_checked_resource_was_judged_clean():
     from tools.checkov_gate import judge
 
     assert judge(GATE_EXPECTED, [_checkov_report(passed=["resource.b_1"])], GATE_TYPES) == ([], 1)
+
+
+def test_checkov_gate_excepts_a_check_for_the_named_resource_only():
+    from tools.checkov_gate import judge
+
+    expected = {"/staging/cdk.tf.json": {("google_storage_bucket", "b_1"), ("google_storage_bucket", "b_2")}}
+    report = _checkov_report(failed=["resource.b_1", "resource.b_2"])
+    problems, _ = judge(expected, [report], GATE_TYPES, frozenset({("CKV_GCP_1", "b_1")}))
+    assert problems == ["FAILED CKV_GCP_1 /staging/cdk.tf.json resource.b_2: a check"]
 
 
 @pytest.mark.parametrize("reports,words", [
