@@ -153,8 +153,8 @@ def test_dependabot_and_codeowners_cover_delivery():
     dependabot = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
     assert {u["package-ecosystem"] for u in dependabot["updates"]} == {"github-actions", "pip", "npm"}
     owners = (ROOT / ".github" / "CODEOWNERS").read_text()
-    for path in ("/environments/", "/constructs/delivery.py", "/constructs/ci_access.py", "/.github/", "/bootstrap/",
-                 "/constructs/data.py"):
+    for path in ("/environments/", "/constructs/concerns/delivery.py", "/constructs/concerns/ci_access.py", "/.github/", "/bootstrap/",
+                 "/constructs/tiers/data.py"):
         assert re.search(rf"^{re.escape(path)}\s+@", owners, re.M), path
 
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Sequence
 from constructs import Construct
 
 from constructs.google import cloud_scheduler_job, pubsub_topic
-from constructs.notices import publish_alert
+from constructs.shared.notices import publish_alert
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "operations"
 SERVICE = "dr-drill"

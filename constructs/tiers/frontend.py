@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Mapping
 
 from constructs import Construct
 
-from constructs.cloud_run import CloudRunService, RuntimeWiring
+from constructs.shared.cloud_run import CloudRunService, RuntimeWiring
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.network import Network
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.network import Network
 
 TIER = "frontend"
 

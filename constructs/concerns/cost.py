@@ -19,11 +19,11 @@ from constructs.google import (
     pubsub_topic,
     pubsub_topic_iam_member,
 )
-from constructs.notices import email_channels
+from constructs.shared.notices import email_channels
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "operations"
 SERVICE = "budgets"

@@ -19,11 +19,11 @@ from constructs.google import (
     service_networking_connection,
     vpc_access_connector,
 )
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "network"
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from constructs.secrets import AppSecret
+from constructs.shared.secrets import AppSecret
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.runtime import RuntimeIdentity
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.runtime import RuntimeIdentity
 
 TIER = "monitoring"
 SERVICE = "sentry"

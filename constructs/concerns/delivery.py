@@ -7,7 +7,7 @@ its numeric id and its owner's, from the events the workflows use. Three account
 
 - the **deployer** applies the stack. Only a job that runs in the environment's GitHub
   environment (`repo:<owner>/<name>:environment:<env>`: that environment's reviewers and branch
-  rules passed) may impersonate it. Its roles are derived from the main stack (constructs/ci_access.py).
+  rules passed) may impersonate it. Its roles are derived from the main stack (constructs/concerns/ci_access.py).
 - the **planner** reads: state, and what a plan refreshes (one custom read-only role). Pull
   requests into the environment's `plan_branches`, pushes to its deploy branches (the plan that
   reviewers approve) and the drift workflow's `drift` GitHub environment may impersonate it.
@@ -20,7 +20,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from constructs.ci_access import (
+from constructs.concerns.ci_access import (
     CUSTOM_ROLE_PERMISSIONS,
     OUTSIDE_PROJECT,
     PLANNER_ROLE,
@@ -39,7 +39,7 @@ from constructs.google import (
     service_account_iam_member,
     storage_bucket_iam_member,
 )
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import EnvironmentConfig
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -85,7 +85,7 @@ def event_ref_values(event: str, branches: tuple[str, ...]) -> list[str]:
 class CiIdentities(Construct):
     """Pool, provider, the three CI accounts and every grant they hold, for one environment.
 
-    `needs` is what the main stack holds (constructs/ci_access.py `stack_needs`).
+    `needs` is what the main stack holds (constructs/concerns/ci_access.py `stack_needs`).
     `with_account_grants=False` leaves out the per-account actAs grants: before the first
     apply of the main stack its accounts do not exist yet (docs/runbooks/deploy.md).
     """
@@ -211,6 +211,8 @@ class CiIdentities(Construct):
     def _custom_role(self, role_id: str) -> project_iam_custom_role.ProjectIamCustomRole:
         return project_iam_custom_role.ProjectIamCustomRole(
             self, f"role-{role_id}", project=self._config.project_id, role_id=role_id, title=f"CI deployer: {role_id}",
+            # The text as first applied, though the tables now live in constructs/concerns/ci_access.py:
+            # a new description is an in-place update of every role, for a change that updates them anyway.
             description="Held by the CI deployer (constructs/ci_access.py)",
             permissions=list(CUSTOM_ROLE_PERMISSIONS[role_id]))
 

@@ -13,12 +13,12 @@ from constructs import Construct
 
 from constructs.google import cloud_run_v2_service as run
 from constructs.google import cloud_run_v2_service_iam_member
-from constructs.runtime import RuntimeIdentity
+from constructs.shared.runtime import RuntimeIdentity
 from environments.config import EnvironmentConfig, RunServiceConfig
 
 if TYPE_CHECKING:
-    from constructs.network import Network
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.network import Network
 
 # Terraform creates the service; the application's CI deploys images and revisions
 # (gcloud run deploy), which also stamps the client fields. Terraform leaves those alone.

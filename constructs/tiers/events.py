@@ -23,13 +23,13 @@ from constructs.google import (
     storage_bucket,
     storage_bucket_iam_member,
 )
-from constructs.protection import keep
-from constructs.runtime import RuntimeIdentity
+from constructs.shared.protection import keep
+from constructs.shared.runtime import RuntimeIdentity
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.network import Network
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.network import Network
 
 TIER = "events"
 COMPONENT = "kafka"

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from constructs import Construct
@@ -25,25 +24,17 @@ from constructs.google import (
     pubsub_topic,
     pubsub_topic_iam_member,
 )
-from constructs.notices import email_channels, publish_alert
-from constructs.protection import keep
+from constructs.shared.notices import email_channels, publish_alert
+from constructs.shared.protection import keep
+from constructs.shared.secrets import SecretRotation
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "operations"
 AUDIT_FILTER = 'logName:"cloudaudit.googleapis.com"'
 DAY_SECONDS = 86_400
-
-
-@dataclass(frozen=True)
-class SecretRotation:
-    """What a rotating secret carries: the period, the topic, and the grant it must wait for."""
-
-    period_seconds: int
-    topic: str
-    dependables: tuple
 
 
 class Compliance(Construct):

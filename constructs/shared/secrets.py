@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
 
@@ -9,17 +10,25 @@ from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from constructs.google import secret_manager_secret, secret_manager_secret_iam_member, secret_manager_secret_version
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.compliance import SecretRotation
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 # Runtimes that reference `latest` fail to deploy while a secret has no version, so Terraform
 # adds this placeholder once; the real value is added with `gcloud secrets versions add` and
 # Terraform ignores the version's data from then on. It is not a secret.
 PLACEHOLDER = "unset: add the real value with gcloud secrets versions add"
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """What a rotating secret carries: the period, the topic, and the grant it must wait for."""
+
+    period_seconds: int
+    topic: str
+    dependables: tuple
 
 
 def regional_replication(config: EnvironmentConfig) -> secret_manager_secret.SecretManagerSecretReplication:
@@ -36,7 +45,7 @@ class AppSecret(Construct):
     """A secret kept in the environment's region (data residency), readable only by granted runtimes."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", secret_id: str, tier: str,
-                 service: str, address: str, rotation: Optional["SecretRotation"] = None):
+                 service: str, address: str, rotation: Optional[SecretRotation] = None):
         super().__init__(scope, id_)
         sm = secret_manager_secret
         # A runtime referencing the secret deploys only once these exist (version, access).

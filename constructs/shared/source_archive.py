@@ -19,12 +19,14 @@ from constructs import Construct
 from constructs.google import storage_bucket
 from environments.config import BUCKET_CONTENT_LABEL, REBUILT_CONTENT, EnvironmentConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: functions/ and .gen/ sit there
 BUILD_DIR = ROOT / ".gen" / "sources"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
 def reproducible_zip(source_dir: Path) -> bytes:
+    if not source_dir.is_dir():  # an empty zip would deploy a function with no code
+        raise FileNotFoundError(f"function source folder {source_dir} does not exist")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):

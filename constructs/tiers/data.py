@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Optional
 from cdktf import Fn, TerraformOutput, TerraformResourceLifecycle
 from constructs import Construct
 
-from constructs.backup_copy import LockedBackupCopy
 from constructs.google import (
     project_iam_member,
     redis_instance,
@@ -24,15 +23,16 @@ from constructs.google import (
     sql_database_instance,
     sql_user,
 )
-from constructs.protection import keep
-from constructs.secrets import regional_replication
-from constructs.sql_autopause import SqlAutoPause
+from constructs.shared.protection import keep
+from constructs.shared.secrets import regional_replication
+from constructs.tiers.backup_copy import LockedBackupCopy
+from constructs.tiers.sql_autopause import SqlAutoPause
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.network import Network
-    from constructs.runtime import RuntimeIdentity
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.network import Network
+    from constructs.shared.runtime import RuntimeIdentity
 
 TIER = "data"
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from constructs.google import project_iam_member, service_account, storage_bucket_iam_member
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 # Write-only telemetry, the floor every runtime needs; anything more comes from a declared grant.
 TELEMETRY_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent")

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from constructs.google import artifact_registry_repository as registry
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "delivery"
 

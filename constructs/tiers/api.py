@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional
 
 from constructs import Construct
 
-from constructs.cloud_run import RuntimeWiring, wait_for
 from constructs.google import (
     cloud_run_v2_service_iam_member,
     cloudfunctions2_function as fn,
     storage_bucket_object,
 )
-from constructs.runtime import BuildIdentity, RuntimeIdentity
-from constructs.secrets import AppSecret
-from constructs.source_archive import SourceArchive, function_source_bucket
+from constructs.shared.cloud_run import RuntimeWiring, wait_for
+from constructs.shared.runtime import BuildIdentity, RuntimeIdentity
+from constructs.shared.secrets import AppSecret
+from constructs.shared.source_archive import ROOT, SourceArchive, function_source_bucket
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.compliance import SecretRotation
-    from constructs.network import Network
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
+    from constructs.shared.network import Network
+    from constructs.shared.secrets import SecretRotation
 
 TIER = "api"
-PLACEHOLDER_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "api-placeholder"
+PLACEHOLDER_SOURCE = ROOT / "functions" / "api-placeholder"
 
 
 class Api(Construct):

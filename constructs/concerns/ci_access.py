@@ -243,7 +243,7 @@ def role_grants(role: str, permission: str) -> bool:
     """Whether `role` (predefined, custom id or OUTSIDE_PROJECT) includes `permission`."""
     patterns = CUSTOM_ROLE_PERMISSIONS.get(role) or ROLE_PERMISSIONS.get(role)
     if patterns is None:
-        raise KeyError(f"{role}: add its permissions to ROLE_PERMISSIONS in constructs/ci_access.py")
+        raise KeyError(f"{role}: add its permissions to ROLE_PERMISSIONS in constructs/concerns/ci_access.py")
     return any(fnmatch.fnmatchcase(permission, pattern) for pattern in patterns)
 
 
@@ -269,14 +269,14 @@ class StackNeeds:
         missing = [t for t in self.resource_types if t not in DEPLOYER_ROLES_BY_TYPE or t not in DEPLOY_PERMISSIONS]
         if missing:
             raise ValueError(f"no deployer role for {', '.join(missing)}: add the type to DEPLOY_PERMISSIONS and "
-                             "DEPLOYER_ROLES_BY_TYPE in constructs/ci_access.py")
+                             "DEPLOYER_ROLES_BY_TYPE in constructs/concerns/ci_access.py")
         return tuple(sorted({r for t in self.resource_types for r in DEPLOYER_ROLES_BY_TYPE[t]}))
 
     def planner_permissions(self) -> tuple[str, ...]:
         missing = [t for t in self.data_source_types if t not in DATA_SOURCE_PERMISSIONS]
         if missing:
             raise ValueError(f"no read permission for data source {', '.join(missing)}: add it to "
-                             "DATA_SOURCE_PERMISSIONS in constructs/ci_access.py")
+                             "DATA_SOURCE_PERMISSIONS in constructs/concerns/ci_access.py")
         permissions = set(QUOTA_PERMISSIONS)
         # A type missing from the tables is deployer_roles()'s to report, with the fix.
         for resource_type in set(self.resource_types) & set(DEPLOY_PERMISSIONS) & set(DEPLOYER_ROLES_BY_TYPE):

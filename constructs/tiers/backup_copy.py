@@ -24,11 +24,11 @@ from constructs.google import (
     storage_bucket,
     storage_bucket_iam_member,
 )
-from constructs.protection import keep
+from constructs.shared.protection import keep
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "data"
 SERVICE = "sql-copy"

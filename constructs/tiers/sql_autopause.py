@@ -34,13 +34,13 @@ from constructs.google import (
     service_account,
     storage_bucket_object,
 )
-from constructs.protection import keep
-from constructs.runtime import BuildIdentity
-from constructs.source_archive import ROOT, SourceArchive, function_source_bucket
+from constructs.shared.protection import keep
+from constructs.shared.runtime import BuildIdentity
+from constructs.shared.source_archive import ROOT, SourceArchive, function_source_bucket
 from environments.config import AutoPauseConfig, DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "data"
 SERVICE = "postgres-autopause"

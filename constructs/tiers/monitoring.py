@@ -38,12 +38,12 @@ from constructs.google import (
     monitoring_notification_channel,
     monitoring_uptime_check_config as uptime,
 )
-from constructs.monitoring_dashboard import dashboard_json
-from constructs.protection import keep
+from constructs.shared.protection import keep
+from constructs.tiers.monitoring_dashboard import dashboard_json
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
-    from constructs.stack import Apis
+    from constructs.shared.apis import Apis
 
 TIER = "monitoring"
 RUN_REVISION = 'resource.type = "cloud_run_revision"'
