@@ -81,7 +81,7 @@ diff: install ## Terraform's plan of the working tree against the snapshots (or 
 # machine run `make install` or `make synth` first).
 ENVS := $(basename $(notdir $(wildcard environments/*.yaml)))
 STACKS := $(ENVS:%=cdktf.out/stacks/%/cdk.tf.json)
-SOURCES := main.py $(wildcard environments/*.py environments/*.yaml environments/*.json constructs/*.py constructs/*/*.py) \
+SOURCES := main.py $(wildcard environments/*.py environments/*/*.py environments/*.yaml environments/*.json constructs/*.py constructs/*/*.py) \
 	$(shell find functions -type f)
 SNAPSHOT = synth_tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[$(1)].json
 

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from environments.loader import SCHEMA_PATH, environment_files, load_all, load_schema
+from environments.loader import environment_files, load_all, load_schema
+from environments.schema import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 
