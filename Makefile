@@ -65,10 +65,10 @@ github-settings: install ## compare GitHub's environments, reviewers and ruleset
 bench: synth ## time synth against the floor of loading the jsii assemblies, then make validate and make diff; prints the ratio last
 	$(PY) tools/bench.py $(ARGS)
 
-docs: install ## regenerate the environment-file reference in README.md from the schema
+docs: install ## regenerate the environment-file reference in docs/environment-files.md from the schema
 	$(PY) tools/schema_reference.py
 
-diagram: install ## regenerate the Mermaid architecture diagram in README.md from the synthesized production stack
+diagram: install ## regenerate the Mermaid architecture diagram in docs/architecture.md from the synthesized production stack
 	$(PY) tools/diagram.py
 
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
@@ -91,8 +91,8 @@ $(STACKS) &: $(SOURCES)
 cost: $(STACKS) ## estimated monthly cost per environment, idle and under its load profile (make cost ENV=staging ARGS=--json)
 	$(PY) tools/cost.py estimate $(ENV) $(ARGS)
 
-cost-readme: $(STACKS) ## regenerate the cost estimate in README.md (a test fails when it is stale)
-	$(PY) tools/cost.py readme
+cost-readme: $(STACKS) ## regenerate the cost estimate in docs/cost.md (a test fails when it is stale)
+	$(PY) tools/cost.py page
 
 cost-diff: $(STACKS) ## cost difference per environment from the committed snapshot to a fresh synth (shown beside `make diff`)
 	@$(foreach env,$(ENVS),$(PY) tools/cost.py diff "$(call SNAPSHOT,$(env))" cdktf.out/stacks/$(env)/cdk.tf.json $(ARGS) &&) true

@@ -101,7 +101,7 @@ def test_names_and_labels_follow_the_convention(configs):
         "app": "hexproperty", "env": "staging", "tier": "network", "service": "nat", "managed-by": "cdktf"}
 
 
-def test_readme_reference_matches_the_schema():
+def test_environment_reference_matches_the_schema():
     run = subprocess.run([sys.executable, "tools/schema_reference.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 

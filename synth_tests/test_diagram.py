@@ -1,15 +1,11 @@
-"""The README's architecture diagram is generated from the synthesized stack and kept current."""
+"""The architecture diagram (docs/architecture.md) is generated from the synthesized stack and kept current."""
 
-from pathlib import Path
-
-from tools.diagram import BEGIN, END, STACK, current_block, render
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools.diagram import BEGIN, END, PAGE, STACK, current_block, render
 
 
-def test_readme_diagram_matches_the_synthesized_stack(stacks):
-    readme = (ROOT / "README.md").read_text()
-    assert current_block(readme) == render(stacks[STACK]), "stale: run `make diagram`"
+
+def test_diagram_matches_the_synthesized_stack(stacks):
+    assert current_block(PAGE.read_text()) == render(stacks[STACK]), "stale: run `make diagram`"
 
 
 def test_diagram_draws_tiers_resources_and_references(stacks):

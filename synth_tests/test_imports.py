@@ -141,7 +141,7 @@ def test_no_import_cycle_among_the_project_modules():
     assert found == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
 
 
-# constructs/ reads as the architecture (README, "Layout"): the parts shared by all sit below the
+# constructs/ reads as the architecture (docs/layout.md): the parts shared by all sit below the
 # tiers and the cross-cutting concerns, which sit below the stacks that compose them.
 LAYERS = {
     "constructs.shared": {"constructs.google", "constructs.shared"},
