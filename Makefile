@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # The cdktf CLI and Terraform phone HashiCorp's checkpoint service for update notices; no.
 export CHECKPOINT_DISABLE := 1
+# mermaid-cli (make diagram) drives Debian's chromium: npm must not download puppeteer's own browser.
+export PUPPETEER_SKIP_DOWNLOAD := 1
 ENV ?=
 ARGS ?=
 REF ?=
@@ -68,8 +70,11 @@ bench: synth ## time synth against the floor of loading the jsii assemblies, the
 docs: install ## regenerate the environment-file reference in docs/environment-files.md from the schema
 	$(PY) tools/schema_reference.py
 
-diagram: install ## regenerate the Mermaid architecture diagram in docs/architecture.md from the synthesized production stack
-	$(PY) tools/diagram.py
+diagram: install ## regenerate the architecture picture in README.md and the inventory in docs/architecture.md from the synthesized stacks; render docs/architecture.svg
+	$(PY) tools/diagram.py --mermaid-out .gen/architecture.mmd
+	@command -v chromium >/dev/null || { echo "make diagram: installing Debian's chromium, which mermaid-cli drives"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium; }
+	mmdc --quiet --puppeteerConfigFile tools/puppeteer-config.json --input .gen/architecture.mmd --output docs/architecture.svg
 
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
 	$(PY) tools/compose_file.py
