@@ -13,7 +13,6 @@ import yaml
 
 from environments.problems import ConfigError, Problem, join_key, type_name
 
-
 MAX_FILE_BYTES = 1_000_000
 
 # libyaml's parser when PyYAML was built with it (the wheels are): ten times the pure-Python one.

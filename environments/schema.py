@@ -17,9 +17,6 @@ import jsonschema
 
 from environments.problems import Problem, join_key, key_path, short_repr, type_name, with_article
 
-
-
-
 SCHEMA_PATH = Path(__file__).resolve().parent / "environment.schema.json"
 
 

@@ -1,7 +1,9 @@
 """Gate 3: the semantic checks a schema cannot express, one module per section of the file.
 
-Each module is named after the section it checks and its docstring names the config classes
-that section becomes (environments/config.py); shared.py holds what several sections use.
+Each module is named after the section it checks, and its docstring names the config classes
+that section becomes (environments/config.py). Across sections: names.py (every derived name
+within Google's limits), retention.py (production's retention floors), and shared.py (what
+several sections' checks use).
 """
 
 from __future__ import annotations

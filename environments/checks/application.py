@@ -19,7 +19,6 @@ from environments.checks.shared import (
 from environments.config import APP
 from environments.problems import Problem
 
-
 # Cloud Functions runtimes Google no longer deploys (docs: functions/docs/runtime-support).
 DECOMMISSIONED_RUNTIMES = {
     "nodejs6": "2020-08-01", "nodejs8": "2021-02-03", "nodejs10": "2024-01-30", "nodejs12": "2024-01-30",

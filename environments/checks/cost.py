@@ -9,7 +9,6 @@ from typing import Iterator
 from environments.config import TIERS
 from environments.problems import Problem, short_repr
 
-
 # Cloud Billing account ids: three groups of six uppercase hexadecimal characters.
 BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 

@@ -9,7 +9,6 @@ from typing import Iterator
 from environments.checks.shared import PRODUCTION, time_zone_problems
 from environments.problems import Problem
 
-
 # Cloud SQL editions and what they accept (gcp-facts.md section 3).
 SHARED_CORE_TIERS = {"db-f1-micro", "db-g1-small"}
 PERF_OPTIMIZED_CPUS = {2, 4, 8, 16, 32, 48, 64, 80, 96, 128}

@@ -10,7 +10,6 @@ from environments.checks.shared import EVENTS_COMPONENT, RUNTIMES
 from environments.config import APP, SHORT_APP, DataNames
 from environments.problems import Problem
 
-
 # Google's limits on names the stacks derive from the file (DESIGN.md section 4).
 NAME_RULES = {
     "service account id": (re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"), 6, 30),

@@ -8,7 +8,6 @@ from typing import Iterator
 from environments.checks.data import PITR_MAX_DAYS
 from environments.problems import Problem
 
-
 # Each is named with its reason in docs/runbooks/cost-and-compliance.md (Retention floors).
 RETENTION_FLOOR_DOC = "docs/runbooks/cost-and-compliance.md#retention-floors"
 BACKUPS_FLOOR = 14  # daily automated backups, and days of the locked copy

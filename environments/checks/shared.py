@@ -9,7 +9,6 @@ from typing import Iterable, Iterator
 
 from environments.problems import Problem
 
-
 RUNTIMES = ("frontend", "api")  # besides the microservices named in the file
 EVENTS_COMPONENT = "kafka"  # the events tier's names: its service, service account, bucket, cluster
 
