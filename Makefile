@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # The cdktf CLI and Terraform phone HashiCorp's checkpoint service for update notices; no.
 export CHECKPOINT_DISABLE := 1
+# mermaid-cli (make diagram) drives Debian's chromium: npm must not download puppeteer's own browser.
+export PUPPETEER_SKIP_DOWNLOAD := 1
 ENV ?=
 ARGS ?=
 REF ?=
@@ -65,11 +67,14 @@ github-settings: install ## compare GitHub's environments, reviewers and ruleset
 bench: synth ## time synth against the floor of loading the jsii assemblies, then make validate and make diff; prints the ratio last
 	$(PY) tools/bench.py $(ARGS)
 
-docs: install ## regenerate the environment-file reference in README.md from the schema
+docs: install ## regenerate the environment-file reference in docs/environment-files.md from the schema
 	$(PY) tools/schema_reference.py
 
-diagram: install ## regenerate the Mermaid architecture diagram in README.md from the synthesized production stack
-	$(PY) tools/diagram.py
+diagram: install ## regenerate the architecture picture in README.md and the inventory in docs/architecture.md from the synthesized stacks; render docs/architecture.svg
+	$(PY) tools/diagram.py --mermaid-out .gen/architecture.mmd
+	@command -v chromium >/dev/null || { echo "make diagram: installing Debian's chromium, which mermaid-cli drives"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium; }
+	mmdc --quiet --puppeteerConfigFile tools/puppeteer-config.json --input .gen/architecture.mmd --output docs/architecture.svg
 
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
 	$(PY) tools/compose_file.py
@@ -81,7 +86,7 @@ diff: install ## Terraform's plan of the working tree against the snapshots (or 
 # machine run `make install` or `make synth` first).
 ENVS := $(basename $(notdir $(wildcard environments/*.yaml)))
 STACKS := $(ENVS:%=cdktf.out/stacks/%/cdk.tf.json)
-SOURCES := main.py $(wildcard environments/*.py environments/*.yaml environments/*.json constructs/*.py) \
+SOURCES := main.py $(wildcard environments/*.py environments/*/*.py environments/*.yaml environments/*.json constructs/*.py constructs/*/*.py) \
 	$(shell find functions -type f)
 SNAPSHOT = synth_tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[$(1)].json
 
@@ -91,8 +96,8 @@ $(STACKS) &: $(SOURCES)
 cost: $(STACKS) ## estimated monthly cost per environment, idle and under its load profile (make cost ENV=staging ARGS=--json)
 	$(PY) tools/cost.py estimate $(ENV) $(ARGS)
 
-cost-readme: $(STACKS) ## regenerate the cost estimate in README.md (a test fails when it is stale)
-	$(PY) tools/cost.py readme
+cost-readme: $(STACKS) ## regenerate the cost estimate in docs/cost.md (a test fails when it is stale)
+	$(PY) tools/cost.py page
 
 cost-diff: $(STACKS) ## cost difference per environment from the committed snapshot to a fresh synth (shown beside `make diff`)
 	@$(foreach env,$(ENVS),$(PY) tools/cost.py diff "$(call SNAPSHOT,$(env))" cdktf.out/stacks/$(env)/cdk.tf.json $(ARGS) &&) true

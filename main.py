@@ -89,7 +89,7 @@ def synthesize(configs: list, outdir: Path, *, bootstrap: bool = False, before_f
         app = App(outdir=str(staging))
         if bootstrap:
             from constructs.bootstrap import BootstrapStack  # its modules only when asked
-            from constructs.ci_access import stack_needs
+            from constructs.concerns.ci_access import stack_needs
 
             # The CI identities' powers follow what the main stack holds: build it (not written out) and read it.
             scratch = App(outdir=tempfile.mkdtemp(prefix=".main-stacks.", dir=staging.parent))
@@ -138,7 +138,7 @@ def _synth_with_policies(app, stacks: list, staging: Path) -> None:
 def _stop_on_ungranted_types(staging: Path, configs: list) -> None:
     """A type the CI deployer has no role for, or a data source the planner cannot read, would
     fail in CI after review: stop here, naming the table to extend."""
-    from constructs.ci_access import stack_needs
+    from constructs.concerns.ci_access import stack_needs
 
     problems = []
     for config in configs:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from cdktf import LocalBackend, TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
-from constructs.ci_access import StackNeeds
-from constructs.delivery import CiIdentities
+from constructs.concerns.ci_access import StackNeeds
+from constructs.concerns.delivery import CiIdentities
 from constructs.google import provider, storage_bucket
-from constructs.stack import Apis
+from constructs.shared.apis import Apis
 from environments.config import EnvironmentConfig
 
 TIER = "delivery"

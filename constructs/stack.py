@@ -7,50 +7,24 @@ from collections import defaultdict
 from cdktf import GcsBackend, TerraformOutput, TerraformStack, Token
 from constructs import Construct
 
-from constructs.api import Api
-from constructs.cloud_run import RuntimeWiring, url_variable
-from constructs.compliance import Compliance
-from constructs.cost import Cost
-from constructs.data import Data
-from constructs.delivery import account_email
-from constructs.dr_drill import DrDrill
-from constructs.error_tracking import ErrorTracking
-from constructs.events import Events
-from constructs.frontend import Frontend
-from constructs.google import project_service, provider
-from constructs.microservices import Microservices
-from constructs.monitoring import Monitoring
-from constructs.network import Network
-from constructs.registry import ImageRepository
+from constructs.concerns.compliance import Compliance
+from constructs.concerns.cost import Cost
+from constructs.concerns.delivery import account_email
+from constructs.concerns.dr_drill import DrDrill
+from constructs.concerns.registry import ImageRepository
+from constructs.google import provider
+from constructs.shared.apis import Apis
+from constructs.shared.cloud_run import RuntimeWiring, url_variable
+from constructs.shared.network import Network
+from constructs.tiers.api import Api
+from constructs.tiers.data import Data
+from constructs.tiers.error_tracking import ErrorTracking
+from constructs.tiers.events import Events
+from constructs.tiers.frontend import Frontend
+from constructs.tiers.microservices import Microservices
+from constructs.tiers.monitoring import Monitoring
 from environments.config import EnvironmentConfig
 from policies.pack import PolicyPack
-
-
-class Apis(Construct):
-    """The Google APIs the stack uses, each enabled once and left on when the stack is destroyed."""
-
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig):
-        super().__init__(scope, id_)
-        self._config = config
-        self._enabled: dict[str, project_service.ProjectService] = {}
-
-    def enable(self, service: str) -> project_service.ProjectService:
-        """The `google_project_service` for `service`; resources that need the API depend on it."""
-        if service not in self._enabled:
-            self._enabled[service] = project_service.ProjectService(
-                self,
-                service.split(".")[0],
-                project=self._config.project_id,
-                service=service,
-                # Turning an API off on destroy breaks whatever else in the project uses it.
-                disable_on_destroy=False,
-                disable_dependent_services=False,
-            )
-        return self._enabled[service]
-
-    @property
-    def services(self) -> list[str]:
-        return sorted(self._enabled)
 
 
 class HexPropertyStack(TerraformStack):

@@ -8,5 +8,5 @@ It never imports cdktf or the provider: an estimate takes well under a second.
 - stack.py    reading resources out of the JSON: tiers, references, CPU and memory quantities
 - rules.py    one pricing rule per resource type: idle and under-load cost of one resource
 - estimate.py an environment's lines, tier subtotals, totals, and the difference of two stacks
-- report.py   the terminal table, the JSON document and the README block
+- report.py   the terminal table, the JSON document and the block of docs/cost.md
 """

@@ -235,7 +235,7 @@ RUNTIMES = frozenset({"google_cloud_run_v2_service", "google_cloudfunctions2_fun
 
 RULES: tuple[Rule, ...] = (
     Rule("HP-001", ERROR, "Production protected resources have deletion protection",
-         "create it through constructs/protection.py keep(): the type's own protection where it has one (Cloud SQL: "
+         "create it through constructs/shared/protection.py keep(): the type's own protection where it has one (Cloud SQL: "
          "deletion_protection and settings.deletion_protection_enabled; secrets: deletion_protection), else "
          "lifecycle.prevent_destroy; buckets also keep force_destroy false",
          DELETION_PROTECTED, _deletion_protection),

@@ -15,7 +15,7 @@ def resources(stack: dict, type_: str) -> dict[str, dict]:
 
 def under(stack: dict, type_: str, construct_path: str) -> dict[str, dict]:
     """address -> body of the `type_` resources created under a construct path (`compliance`,
-    `data/redis`): pinned addresses (constructs/protection.py) no longer carry their tier."""
+    `data/redis`): pinned addresses (constructs/shared/protection.py) no longer carry their tier."""
     def path(body: dict) -> str:
         return body["//"]["metadata"]["path"].split("/", 1)[1]
     return {a: b for a, b in resources(stack, type_).items() if path(b).startswith(construct_path + "/")}

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from constructs.source_archive import reproducible_zip
-from constructs.sql_autopause import PERMISSIONS, SOURCE_DIR
+from constructs.shared.source_archive import reproducible_zip
+from constructs.tiers.sql_autopause import PERMISSIONS, SOURCE_DIR
 from synth_tests.helpers import ref, resources, under
 
 PREFIX = "data_postgres_auto-pause_"

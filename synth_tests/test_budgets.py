@@ -6,7 +6,7 @@ import pytest
 from cdktf import TerraformResource
 
 from constructs import google
-from constructs.cost import BUDGET_PUBLISHER
+from constructs.concerns.cost import BUDGET_PUBLISHER
 from policies.rules import LABEL_PATHS
 from synth_tests.helpers import ref, resources
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from constructs.compliance import AUDIT_FILTER, DAY_SECONDS
+from constructs.concerns.compliance import AUDIT_FILTER, DAY_SECONDS
 from synth_tests.helpers import only, ref, resources, under
 
 ENVS = ["staging", "production"]

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from environments.loader import SCHEMA_PATH, environment_files, load_all, load_schema
+from environments.loader import environment_files, load_all, load_schema
+from environments.schema import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +101,7 @@ def test_names_and_labels_follow_the_convention(configs):
         "app": "hexproperty", "env": "staging", "tier": "network", "service": "nat", "managed-by": "cdktf"}
 
 
-def test_readme_reference_matches_the_schema():
+def test_environment_reference_matches_the_schema():
     run = subprocess.run([sys.executable, "tools/schema_reference.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 

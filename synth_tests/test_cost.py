@@ -20,7 +20,7 @@ from cost.estimate import diff, estimate
 from cost.rules import RULES
 from cost.prices import Price, PriceBook, PriceFileError, load_prices
 from cost.rules import wakes_per_month
-from cost.report import README_BEGIN, README_END, readme_block
+from cost.report import BLOCK_BEGIN, BLOCK_END, estimate_block
 from cost.stack import gib, quantity
 from environments.config import TIERS, LoadProfileConfig, RuntimeLoad
 from synth_tests.helpers import without_metadata
@@ -310,16 +310,16 @@ def test_environment_estimates_are_pinned(stacks, configs, env):
 def test_staging_idles_at_60_usd_a_month_at_most(staging, configs):
     """The cost-optimized staging of the seed: what it requires and nothing that pages no one."""
     result = estimate(staging, "staging", configs["staging"].load_profile, load_prices())
-    assert result.idle <= 60, f"staging idles at {result.idle:.2f} USD a month: README, Staging's floor, says what may"
+    assert result.idle <= 60, f"staging idles at {result.idle:.2f} USD a month: docs/cost.md, Staging's floor, says what may"
 
 
-def test_readme_estimate_is_current(stacks, configs):
+def test_cost_page_estimate_is_current(stacks, configs):
     book = load_prices()
     results = [estimate(stacks[env], env, configs[env].load_profile, book) for env in sorted(stacks)]
-    block = readme_block([(r, budget_lines(r, configs[r.env].cost, book)) for r in results], book)
-    text = (ROOT / "README.md").read_text()
-    current = text[text.index(README_BEGIN):text.index(README_END) + len(README_END)]
-    assert current == block, "README.md cost estimate is stale: run `make cost-readme`"
+    block = estimate_block([(r, budget_lines(r, configs[r.env].cost, book)) for r in results], book)
+    text = (ROOT / "docs" / "cost.md").read_text()
+    current = text[text.index(BLOCK_BEGIN):text.index(BLOCK_END) + len(BLOCK_END)]
+    assert current == block, "docs/cost.md cost estimate is stale: run `make cost-readme`"
 
 
 def run_cost(*args: str) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ def granted(tmp_path_factory, configs):
     from cdktf import App
     from constructs import Construct
 
-    from constructs.runtime import RuntimeIdentity
+    from constructs.shared.runtime import RuntimeIdentity
     from constructs.stack import HexPropertyStack
 
     outdir = tmp_path_factory.mktemp("grants")
@@ -39,7 +39,7 @@ def account_address(stack):
 def test_grant_connect_adds_client_and_instance_user_roles(granted):
     member = ref("google_service_account", account_address(granted), "member")
     roles = {body["role"] for body in resources(granted, "google_project_iam_member").values() if body["member"] == member}
-    # Beside the runtime's own telemetry roles (constructs/runtime.py).
+    # Beside the runtime's own telemetry roles (constructs/shared/runtime.py).
     assert {r for r in roles if r.startswith("roles/cloudsql.")} == {"roles/cloudsql.client", "roles/cloudsql.instanceUser"}
 
 

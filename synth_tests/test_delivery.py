@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs.ci_access import (
+from constructs.concerns.ci_access import (
     CONDITIONAL_READS,
     DATA_SOURCE_PERMISSIONS,
     DEPLOY_PERMISSIONS,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from constructs.runtime import TELEMETRY_ROLES
+from constructs.shared.runtime import TELEMETRY_ROLES
 from synth_tests.helpers import member_of, resources
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}

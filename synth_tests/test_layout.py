@@ -23,7 +23,7 @@ google.start_loading()
 from cdktf import App, TerraformStack
 from constructs import Construct
 from constructs.google import project_service, provider
-import constructs.network, constructs.stack
+import constructs.shared.network, constructs.stack
 load_was_running = google._loader.is_alive()
 app = App(outdir=sys.argv[1])  # the first request after start_loading(): it queues behind the load
 stack = TerraformStack(app, "probe")
@@ -35,7 +35,7 @@ prefix = "cdktf_cdktf_provider_google."
 print(json.dumps({
     "load_was_running": load_was_running,
     "library_construct": sys.modules[Construct.__module__].__file__,
-    "network": constructs.network.__file__,
+    "network": constructs.shared.network.__file__,
     "provider_modules": sorted({m[len(prefix):] for m in sys.modules if m.startswith(prefix) and "." not in m[len(prefix):]}),
     "package_doc": sys.modules["cdktf_cdktf_provider_google"].__doc__,
 }))
@@ -53,13 +53,13 @@ def fresh(tmp_path_factory) -> dict:
 
 def test_library_construct_and_our_tier_modules_both_resolve(fresh):
     assert "site-packages" in fresh["library_construct"]
-    assert Path(fresh["network"]) == ROOT / "constructs" / "network.py"
+    assert Path(fresh["network"]) == ROOT / "constructs" / "shared" / "network.py"
 
 
 def named_provider_modules() -> set[str]:
     """The submodules the tiers name in `from constructs.google import ...`."""
     names = set()
-    for path in (ROOT / "constructs").glob("*.py"):
+    for path in (ROOT / "constructs").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module == "constructs.google":
                 names.update(alias.name for alias in node.names)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from constructs.secrets import PLACEHOLDER
+from constructs.shared.secrets import PLACEHOLDER
 from synth_tests.helpers import (
     address_of,
     address_of_attr,

@@ -1,5 +1,5 @@
-"""Nothing stateful is lost: production's retention floors (environments/loader.py), backups kept
-when an instance is deleted, and the locked second copy of the database (constructs/backup_copy.py)."""
+"""Nothing stateful is lost: production's retention floors (environments/checks/retention.py), backups kept
+when an instance is deleted, and the locked second copy of the database (constructs/tiers/backup_copy.py)."""
 
 import os
 import subprocess

@@ -4,7 +4,9 @@ import os
 import zipfile
 import io
 
-from constructs.source_archive import reproducible_zip
+import pytest
+
+from constructs.shared.source_archive import reproducible_zip
 
 
 def test_same_content_same_bytes_after_touch(tmp_path):
@@ -24,3 +26,8 @@ def test_content_change_changes_bytes_and_entries_are_sorted(tmp_path):
     assert zipfile.ZipFile(io.BytesIO(first)).namelist() == ["a.js", "b.js"]
     (tmp_path / "a.js").write_text("changed")
     assert reproducible_zip(tmp_path) != first
+
+
+def test_a_missing_source_folder_stops_instead_of_zipping_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing"):
+        reproducible_zip(tmp_path / "missing")

@@ -153,8 +153,8 @@ def test_dependabot_and_codeowners_cover_delivery():
     dependabot = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
     assert {u["package-ecosystem"] for u in dependabot["updates"]} == {"github-actions", "pip", "npm"}
     owners = (ROOT / ".github" / "CODEOWNERS").read_text()
-    for path in ("/environments/", "/constructs/delivery.py", "/constructs/ci_access.py", "/.github/", "/bootstrap/",
-                 "/constructs/data.py"):
+    for path in ("/environments/", "/constructs/concerns/delivery.py", "/constructs/concerns/ci_access.py", "/.github/", "/bootstrap/",
+                 "/constructs/tiers/data.py"):
         assert re.search(rf"^{re.escape(path)}\s+@", owners, re.M), path
 
 
@@ -207,7 +207,7 @@ def test_runbook_branch_table_matches_the_workflows(configs):
         assert "deploys" not in rows[branch].replace("never deploys", "")
 
 
-def test_every_described_make_target_is_in_the_readme_table():
+def test_every_described_make_target_is_in_the_make_targets_table():
     described = set(re.findall(r"^([a-z][a-z-]*):.*## ", (ROOT / "Makefile").read_text(), re.M)) - {"help"}
-    listed = set(re.findall(r"^\| `make ([a-z-]+)", (ROOT / "README.md").read_text(), re.M))
+    listed = set(re.findall(r"^\| `make ([a-z-]+)", (ROOT / "docs" / "make-targets.md").read_text(), re.M))
     assert described == listed

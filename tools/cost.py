@@ -3,14 +3,14 @@
   tools/cost.py [estimate] [ENV ...] [--json]     the table (or JSON) of cdktf.out/stacks/<env>/cdk.tf.json
   tools/cost.py diff BEFORE.json AFTER.json [--env ENV] [--json]
                                                   what a change does to one environment's cost
-  tools/cost.py readme [--check]                  write (or check) the estimate block in README.md
+  tools/cost.py page [--check]                    write (or check) the estimate block in docs/cost.md
 
 The load profile and the budgets come from environments/<env>.yaml, the prices and the exchange
 rate from pricing/prices.yaml. `estimate` warns (on stderr) when an environment or a tier is
 estimated past its budget under load. `diff` prices both documents with the same (current) load
 profile, so the difference is the change of infrastructure alone; either document may be a
 snapshot without `//` metadata.
-Exit status: 0, 1 when `readme --check` finds the README stale, 2 on bad input, 4 when `diff`
+Exit status: 0, 1 when `page --check` finds docs/cost.md stale, 2 on bad input, 4 when `diff`
 finds the change takes the environment or a tier past its budget.
 """
 
@@ -27,14 +27,15 @@ sys.path.insert(0, str(ROOT))  # run as a script from any folder: the project's 
 from cost.budget import EXIT_BUDGET, budget_delta, budget_lines, budget_text, warnings  # noqa: E402
 from cost.estimate import Estimate, diff, estimate  # noqa: E402
 from cost.prices import PriceBook, PriceFileError, load_prices  # noqa: E402
-from cost.report import (README_BEGIN, README_END, diff_document, document, envelope,  # noqa: E402
-                         readme_block, table)
+from cost.report import (BLOCK_BEGIN, BLOCK_END, diff_document, document, envelope,  # noqa: E402
+                         estimate_block, table)
 from cost.stack import environment_of  # noqa: E402
-from tools import readme_blocks  # noqa: E402
+from tools import generated_blocks  # noqa: E402
 from environments.config import EnvironmentConfig  # noqa: E402
 from environments.loader import ENVIRONMENTS_DIR, ConfigError, environment_files, load_environment  # noqa: E402
 
-COMMANDS = ("estimate", "diff", "readme")
+PAGE = ROOT / "docs" / "cost.md"
+COMMANDS = ("estimate", "diff", "page")
 
 
 class BadInput(Exception):
@@ -101,11 +102,11 @@ def run_diff(args: argparse.Namespace, book: PriceBook) -> int:
     return EXIT_BUDGET if delta.newly_exceeded else 0
 
 
-def run_readme(args: argparse.Namespace, book: PriceBook) -> int:
+def run_page(args: argparse.Namespace, book: PriceBook) -> int:
     results = [estimate_env(args.outdir, env, book) for env in all_envs()]
-    block = readme_block([(e, budget_lines(e, c.cost, book)) for e, c in results], book)
-    return readme_blocks.write_or_check(block, README_BEGIN, README_END, check=args.check, what="cost estimate",
-                                        target="cost-readme")
+    block = estimate_block([(e, budget_lines(e, c.cost, book)) for e, c in results], book)
+    return generated_blocks.write_or_check(PAGE, block, BLOCK_BEGIN, BLOCK_END, check=args.check, what="cost estimate",
+                                           target="cost-readme")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -119,7 +120,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     two.add_argument("after", type=Path)
     two.add_argument("--env", help="environment whose load profile prices both (default: from the documents)")
     two.add_argument("--json", action="store_true")
-    three = commands.add_parser("readme", help="write the estimate block of README.md")
+    three = commands.add_parser("page", help="write the estimate block of docs/cost.md")
     three.add_argument("--check", action="store_true", help="only check it; exit 1 when stale")
     for sub in (one, three):
         sub.add_argument("--outdir", type=Path, default=ROOT / "cdktf.out", help="synth output (default: %(default)s)")
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         book = load_prices()
-        return {"estimate": run_estimate, "diff": run_diff, "readme": run_readme}[args.command](args, book)
+        return {"estimate": run_estimate, "diff": run_diff, "page": run_page}[args.command](args, book)
     except (BadInput, PriceFileError) as error:
         print(error, file=sys.stderr)
         return 2

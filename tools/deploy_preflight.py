@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from environments.checks.cost import PLACEHOLDER_BILLING_ACCOUNT  # noqa: E402
 from environments.config import EnvironmentConfig  # noqa: E402
-from environments.loader import PLACEHOLDER_BILLING_ACCOUNT, ConfigError, Problem, load_all  # noqa: E402
+from environments.loader import ConfigError, Problem, load_all  # noqa: E402
 
 
 def deploy_problems(config: EnvironmentConfig) -> list[Problem]:

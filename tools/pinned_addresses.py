@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The committed list of pinned addresses (synth_tests/pinned_addresses.json): every protected
-resource (policies/protected.py) of every stack, by the Terraform address constructs/protection.py
+resource (policies/protected.py) of every stack, by the Terraform address constructs/shared/protection.py
 `keep()` gives it.
 
 A protected resource that changes address is, to Terraform, one resource destroyed and another
@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from constructs.protection import ADDRESS_NAME  # noqa: E402
+from constructs.shared.protection import ADDRESS_NAME  # noqa: E402
 from policies.protected import protection  # noqa: E402
 
 LIST_PATH = ROOT / "synth_tests" / "pinned_addresses.json"
@@ -58,7 +58,7 @@ def pinned_problems(stack_name: str, stack: Mapping, pinned: Iterable[str]) -> l
         name = address.split(".", 1)[1]
         if CONSTRUCT_PATH_HASH.search(name) or not ADDRESS_NAME.match(name):
             problems.append(f"{stack_name}: protected {address} has no readable pinned name: its address follows "
-                            "its construct path; give it one with constructs/protection.py keep()")
+                            "its construct path; give it one with constructs/shared/protection.py keep()")
     return problems
 
 

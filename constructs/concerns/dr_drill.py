@@ -1,0 +1,53 @@
+"""The disaster-recovery drill reminder (seed: regular DR testing).
+
+The drills are run by a person (docs/runbooks/disaster-recovery.md says why no restore runs
+unattended). What is automated is that nobody has to remember them: Cloud Scheduler publishes
+on a topic on the file's schedule, and the notice alert emails the compliance recipients with
+the runbook section to follow.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Sequence
+
+from constructs import Construct
+
+from constructs.google import cloud_scheduler_job, pubsub_topic
+from constructs.shared.notices import publish_alert
+from environments.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.shared.apis import Apis
+
+TIER = "operations"
+SERVICE = "dr-drill"
+RUNBOOK = "docs/runbooks/disaster-recovery.md#dr-drill"
+
+
+class DrDrill(Construct):
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", channels: Sequence):
+        super().__init__(scope, id_)
+        labels = config.labels(TIER, SERVICE)
+        drill = config.disaster_recovery
+        topic = pubsub_topic.PubsubTopic(self, "topic", name=config.resource_name(SERVICE), labels=labels,
+                                         depends_on=[apis.enable("pubsub.googleapis.com")])
+        # Scheduler publishes as its service agent, whose role already allows publishing in the project.
+        cloud_scheduler_job.CloudSchedulerJob(
+            self,
+            "reminder",
+            name=config.resource_name(SERVICE),
+            region=config.region,
+            description=f"Reminds the team that a disaster-recovery drill of {config.name} is due",
+            schedule=drill.drill_schedule,
+            time_zone=drill.time_zone,
+            pubsub_target=cloud_scheduler_job.CloudSchedulerJobPubsubTarget(
+                topic_name=topic.id, data=base64.b64encode(f"DR drill due: {RUNBOOK}".encode()).decode()),
+            depends_on=[apis.enable("cloudscheduler.googleapis.com")],
+        )
+        publish_alert(
+            self, "due", topic_name=topic.name, channels=channels, labels=labels,
+            subject=f"{config.name}: a disaster-recovery drill is due",
+            content=(f"Run this quarter's drills from {RUNBOOK} and record the measured recovery times next to "
+                     "the RTOs in that page."),
+            depends_on=[apis.enable("monitoring.googleapis.com")])
