@@ -70,10 +70,13 @@ bench: synth ## time synth against the floor of loading the jsii assemblies, the
 docs: install ## regenerate the environment-file reference in docs/environment-files.md from the schema
 	$(PY) tools/schema_reference.py
 
+# A fresh machine's package lists may be empty or old: update them before installing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 diagram: install ## regenerate the architecture picture in README.md and the inventory in docs/architecture.md from the synthesized stacks; render docs/architecture.svg
 	$(PY) tools/diagram.py --mermaid-out .gen/architecture.mmd
 	@command -v chromium >/dev/null || { echo "make diagram: installing Debian's chromium, which mermaid-cli drives"; \
-		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium; }
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 	mmdc --quiet --puppeteerConfigFile tools/puppeteer-config.json --input .gen/architecture.mmd --output docs/architecture.svg
 
 compose: install ## regenerate compose.yaml (local PostgreSQL, Redis, Kafka) from the versions in the environment files
