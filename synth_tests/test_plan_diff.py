@@ -11,7 +11,7 @@ import pytest
 
 from synth_tests.helpers import modified_stack
 from tools.plan_diff import EXIT_OK, EXIT_PROTECTED, allowed_addresses, plan_against, verdict
-from tools.plan_review import changed_paths, classify, path_text
+from tools.plan_review import changed_paths, classify, path_text, report
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
@@ -110,7 +110,8 @@ def test_protected_changes_stop_with_their_own_status(risky_plan):
     assert f"::error title=Protected resource at risk (production)::{REDIS} would be REPLACED" in text
     # Besides the protected ones: the Redis AUTH version follows the new instance, and the runtimes
     # and outputs that read Redis's host and port learn them at apply.
-    assert "1 to add, 4 to change, 3 to replace, 4 to destroy; 7 protected resource(s) at risk" in text
+    assert ("1 to add, 4 to change, 3 to replace, 4 to destroy, 0 to forget (left in Google Cloud); "
+            "7 protected resource(s) at risk") in text
     assert text.endswith("rollback and moved state: docs/runbooks/deploy.md")
 
 
@@ -131,6 +132,17 @@ def test_a_resize_and_a_memory_increase_are_updates_in_place(safe_plan):
     assert (changes[SQL].action, changes[SQL].paths, changes[SQL].risk) == ("update", ["settings[0].tier"], "")
     assert (changes[REDIS].action, changes[REDIS].paths, changes[REDIS].risk) == ("update", ["memory_size_gb"], "")
     assert verdict({"production": safe_plan}, frozenset())[1] == EXIT_OK
+
+
+def test_a_removed_block_is_a_forget_not_a_risk():
+    """`removed { lifecycle { destroy = false } }` plans as `forget`: out of state, left in Google Cloud."""
+    plan = {"resource_changes": [{"address": SQL, "type": SQL.split(".")[0], "mode": "managed",
+                                  "change": {"actions": ["forget"], "before": {"name": "hexproperty-production-sql"}}}]}
+    (change,) = classify(plan)
+    assert (change.action, change.risk) == ("forget", "")
+    text, risky = report("production", plan)
+    assert f"  . {SQL}" in text and "1 to forget (left in Google Cloud); 0 protected resource(s) at risk" in text
+    assert risky == []
 
 
 def test_paths_read_like_configuration():

@@ -1,8 +1,9 @@
 """What Terraform's plan does to one stack, in review terms: the `make diff` verdict.
 
 Reads the JSON of `terraform show -json <plan>` (its `resource_changes` and `output_changes`),
-classifies every change as create, update in place, delete or replace (with the attribute paths
-that force the replacement), and marks each delete or replacement of a protected resource
+classifies every change as create, update in place, delete, replace (with the attribute paths
+that force the replacement) or forget (a `removed` block with `destroy = false`: the resource leaves
+Terraform's state and stays in Google Cloud, as region failover does with the old region), and marks each delete or replacement of a protected resource
 (policies/protected.py), plus the in-place updates Google's API refuses on protected resources.
 Pure functions: tools/plan_diff.py runs Terraform, this judges what it planned.
 """
@@ -42,7 +43,7 @@ REFUSED_UPDATES = (
 class Change:
     address: str
     type: str
-    action: str  # "create", "update", "delete" or "replace"
+    action: str  # "create", "update", "delete", "replace" or "forget"
     paths: list[str] = field(default_factory=list)  # changed paths (update) or those forcing replacement
     risk: str = ""  # why a protected resource is at risk; empty when it is not
 
@@ -76,7 +77,7 @@ def changed_paths(before: Any, after: Any, unknown: Any, path: tuple = ()) -> It
 def _action(actions: list[str]) -> str | None:
     if actions in (["delete", "create"], ["create", "delete"]):
         return "replace"
-    if len(actions) == 1 and actions[0] in ("create", "update", "delete"):
+    if len(actions) == 1 and actions[0] in ("create", "update", "delete", "forget"):
         return actions[0]
     return None  # no-op, read
 
@@ -155,7 +156,7 @@ def output_paths(plan: dict) -> list[str]:
     return out
 
 
-MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": "."}
 
 
 def report(name: str, plan: dict, allowed: frozenset[str] = frozenset(), github: bool = False,
@@ -182,7 +183,8 @@ def report(name: str, plan: dict, allowed: frozenset[str] = frozenset(), github:
     if changes or outputs:
         count = {action: sum(c.action == action for c in changes) for action in MARKS}
         lines.append(f"  {count['create']} to add, {count['update']} to change, {count['replace']} to replace, "
-                     f"{count['delete']} to destroy; {blocking} protected resource(s) at risk")
+                     f"{count['delete']} to destroy, {count['forget']} to forget (left in Google Cloud); "
+                     f"{blocking} protected resource(s) at risk")
     else:
         lines.append("  no changes")
     return "\n".join(lines), risky
