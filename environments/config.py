@@ -122,6 +122,11 @@ class EnvironmentConfig:
         """`hexproperty-<env>-<component>`: the name of most resources."""
         return f"{APP}-{self.name}-{component}"
 
+    @property
+    def sql_writer_name(self) -> str:
+        """The Cloud SQL instance that takes writes: the primary, or after a failover the promoted replica."""
+        return self.resource_name(DataNames.SQL_REPLICA if self.disaster_recovery.failed_over else DataNames.SQL)
+
     def short_name(self, component: str) -> str:
         """`hp-<env>-<component>`: for service accounts and connectors."""
         return f"{SHORT_APP}-{self.name}-{component}"
@@ -434,7 +439,13 @@ class ComplianceConfig:
 
 @dataclass(frozen=True)
 class DisasterRecoveryConfig:
-    """When the drill reminder fires."""
+    """When the drill reminder fires, and which region writes the database (`primary` or `dr`)."""
 
     drill_schedule: str
     time_zone: str
+    active_region: str = "primary"
+
+    @property
+    def failed_over(self) -> bool:
+        """The replica in the DR region was promoted: it is the writer, the old primary is forgotten."""
+        return self.active_region == "dr"

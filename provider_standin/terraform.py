@@ -80,6 +80,17 @@ def prepare_workdir(stack_dir: Path, workdir: Path) -> Path:
     return workdir
 
 
+def without_imports(config: Path) -> frozenset[str]:
+    """Drop the top-level `import` blocks from a stack file; return the addresses they import to.
+
+    Importing reads the resource from Google, which the stand-in refuses offline: without the
+    blocks, each such address plans as a create (tools/plan_review.py reports it as an import)."""
+    stack = json.loads(config.read_text())
+    blocks = stack.pop("import", [])
+    config.write_text(json.dumps(stack, indent=2) + "\n")
+    return frozenset(block["to"] for block in blocks)
+
+
 def run_terraform(
     args: list[str], workdir: Path, env: dict[str, str], *, check: bool = False, timeout: float = 600
 ) -> subprocess.CompletedProcess:

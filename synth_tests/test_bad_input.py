@@ -158,6 +158,8 @@ PRODUCTION_CASES = [
     ("production-no-alerting", mutate(_set("monitoring.alerting", "none"), PRODUCTION), "monitoring.alerting", ["production with none alerting", "per-runtime"]),
     # The drill reminder is production's (staging's file has no disaster_recovery section).
     ("drill-time-zone", mutate(_set("disaster_recovery.time_zone", "Europe/Amsterdamm"), PRODUCTION), "disaster_recovery.time_zone", ["not an IANA time zone", "Europe/Amsterdam"]),
+    ("failover-without-replica", mutate(_set("disaster_recovery", {"active_region": "dr"})), "disaster_recovery.active_region", ["dr promotes data.postgres.replica, and this file has none", "active_region: primary"]),
+    ("failover-region-name", mutate(_set("disaster_recovery.active_region", "europe-west4"), PRODUCTION), "disaster_recovery.active_region", ["primary", "dr"]),
     ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly"), PRODUCTION), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),

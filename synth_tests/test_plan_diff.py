@@ -110,7 +110,7 @@ def test_protected_changes_stop_with_their_own_status(risky_plan):
     assert f"::error title=Protected resource at risk (production)::{REDIS} would be REPLACED" in text
     # Besides the protected ones: the Redis AUTH version follows the new instance, and the runtimes
     # and outputs that read Redis's host and port learn them at apply.
-    assert ("1 to add, 4 to change, 3 to replace, 4 to destroy, 0 to forget (left in Google Cloud); "
+    assert ("1 to add, 0 to import, 4 to change, 3 to replace, 4 to destroy, 0 to forget (left in Google Cloud); "
             "7 protected resource(s) at risk") in text
     assert text.endswith("rollback and moved state: docs/runbooks/deploy.md")
 

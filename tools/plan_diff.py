@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from cost.budget import EXIT_BUDGET, budget_delta  # noqa: E402  (after the path: run as a script)
 from cost.prices import load_prices  # noqa: E402
 from environments.loader import ConfigError, load_all  # noqa: E402
-from provider_standin.terraform import prepare_workdir, run_terraform, write_cli_config  # noqa: E402
+from provider_standin.terraform import prepare_workdir, run_terraform, without_imports, write_cli_config  # noqa: E402
 from tools.plan_review import report  # noqa: E402
 from tools.validate import diagnostic_line, terraform_diagnostics  # noqa: E402
 
@@ -58,6 +58,7 @@ class DiffError(Exception):
 class Planned:
     plan: dict  # `terraform show -json` of the plan
     prevent_destroy: frozenset[str]  # addresses whose lifecycle.prevent_destroy was set aside to plan
+    imports: frozenset[str] = frozenset()  # addresses of `import` blocks set aside to plan (the stand-in reads nothing)
 
 
 # --- where the two sides come from -------------------------------------------------
@@ -149,10 +150,11 @@ def plan_against(what: str, stack: Path | None, state: Path | None, workdir: Pat
         # No refresh: the stand-in reads state back unchanged, so refreshing would only cost time.
         args = ["plan", "-refresh=false"]
     guarded = without_prevent_destroy(workdir / "cdk.tf.json")
+    imports = without_imports(workdir / "cdk.tf.json")
     if state is not None:
         shutil.copy(state, workdir / "terraform.tfstate")
     _terraform([*args, "-json", "-out=tfplan", *TF_FLAGS], workdir, env, what)
-    return Planned(json.loads(_terraform(["show", "-json", "tfplan"], workdir, env, what)), guarded)
+    return Planned(json.loads(_terraform(["show", "-json", "tfplan"], workdir, env, what)), guarded, imports)
 
 
 def plan_stack(name: str, base: Path | None, head: Path | None, workdir: Path, env: dict) -> Planned:
@@ -165,7 +167,7 @@ def verdict(plans: dict[str, Planned], allowed: frozenset[str], github: bool = F
     """The report blocks of every stack and the exit status they call for."""
     blocks, blocking, at_risk = [], [], set()
     for name, planned in plans.items():
-        text, risky = report(name, planned.plan, allowed, github, planned.prevent_destroy)
+        text, risky = report(name, planned.plan, allowed, github, planned.prevent_destroy, planned.imports)
         blocks.append(text)
         blocking += [c for c in risky if c.address not in allowed]
         at_risk |= {c.address for c in risky}

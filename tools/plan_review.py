@@ -2,8 +2,10 @@
 
 Reads the JSON of `terraform show -json <plan>` (its `resource_changes` and `output_changes`),
 classifies every change as create, update in place, delete, replace (with the attribute paths
-that force the replacement) or forget (a `removed` block with `destroy = false`: the resource leaves
-Terraform's state and stays in Google Cloud, as region failover does with the old region), and marks each delete or replacement of a protected resource
+that force the replacement), forget (a `removed` block with `destroy = false`: the resource leaves
+Terraform's state and stays in Google Cloud, as region failover does with the old region) or import
+(an `import` block adopts an existing resource: tools/plan_diff.py plans it as a create, since the
+provider stand-in cannot read Google), and marks each delete or replacement of a protected resource
 (policies/protected.py), plus the in-place updates Google's API refuses on protected resources.
 Pure functions: tools/plan_diff.py runs Terraform, this judges what it planned.
 """
@@ -43,7 +45,7 @@ REFUSED_UPDATES = (
 class Change:
     address: str
     type: str
-    action: str  # "create", "update", "delete", "replace" or "forget"
+    action: str  # "create", "update", "delete", "replace", "forget" or "import"
     paths: list[str] = field(default_factory=list)  # changed paths (update) or those forcing replacement
     risk: str = ""  # why a protected resource is at risk; empty when it is not
 
@@ -82,15 +84,20 @@ def _action(actions: list[str]) -> str | None:
     return None  # no-op, read
 
 
-def classify(plan: dict, prevent_destroy: frozenset[str] = frozenset()) -> list[Change]:
-    """Every managed resource the plan creates, updates, deletes or replaces, in address order.
-    `prevent_destroy`: addresses whose lifecycle.prevent_destroy was set aside so Terraform could plan."""
+def classify(plan: dict, prevent_destroy: frozenset[str] = frozenset(),
+             imports: frozenset[str] = frozenset()) -> list[Change]:
+    """Every managed resource the plan creates, updates, deletes, replaces or forgets, in address order.
+    `prevent_destroy`: addresses whose lifecycle.prevent_destroy was set aside so Terraform could plan;
+    `imports`: addresses of import blocks set aside, whose create is the import of an existing resource."""
     changes = []
     for rc in plan.get("resource_changes") or []:
         if rc.get("mode") != "managed":
             continue
         detail = rc.get("change") or {}
         action = _action(detail.get("actions") or [])
+        # Terraform's own plan of an import block: `importing`, with no-op or an update after it.
+        if (action == "create" and rc["address"] in imports) or (detail.get("importing") and action in (None, "update")):
+            action = "import"
         if action is None:
             continue
         change = Change(rc["address"], rc["type"], action)
@@ -156,14 +163,14 @@ def output_paths(plan: dict) -> list[str]:
     return out
 
 
-MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": "."}
+MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": ".", "import": "<="}
 
 
 def report(name: str, plan: dict, allowed: frozenset[str] = frozenset(), github: bool = False,
-           prevent_destroy: frozenset[str] = frozenset()) -> tuple[str, list[Change]]:
+           prevent_destroy: frozenset[str] = frozenset(), imports: frozenset[str] = frozenset()) -> tuple[str, list[Change]]:
     """The text block of one stack, and every change that puts a protected resource at risk
     (those in `allowed`, ALLOW_REPLACE's addresses, are shown as allowed but still returned)."""
-    changes = classify(plan, prevent_destroy)
+    changes = classify(plan, prevent_destroy, imports)
     lines = [f"== {name} =="]
     for change in changes:
         suffix = f": {', '.join(change.paths)}" if change.paths else ""
@@ -182,9 +189,9 @@ def report(name: str, plan: dict, allowed: frozenset[str] = frozenset(), github:
             lines.append(f"::error title=Protected resource at risk ({name})::{change.address} would be {change.risk}")
     if changes or outputs:
         count = {action: sum(c.action == action for c in changes) for action in MARKS}
-        lines.append(f"  {count['create']} to add, {count['update']} to change, {count['replace']} to replace, "
-                     f"{count['delete']} to destroy, {count['forget']} to forget (left in Google Cloud); "
-                     f"{blocking} protected resource(s) at risk")
+        lines.append(f"  {count['create']} to add, {count['import']} to import, {count['update']} to change, "
+                     f"{count['replace']} to replace, {count['delete']} to destroy, "
+                     f"{count['forget']} to forget (left in Google Cloud); {blocking} protected resource(s) at risk")
     else:
         lines.append("  no changes")
     return "\n".join(lines), risky

@@ -11,7 +11,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from environments.config import DataNames  # noqa: E402
 from environments.loader import ConfigError, load_all  # noqa: E402
 
 
@@ -24,7 +23,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    print(f"{config.resource_name(DataNames.SQL)} --project={config.project_id}")
+    print(f"{config.sql_writer_name} --project={config.project_id}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """`make validate`: Terraform itself validates and plans every synthesized stack, offline.
 
 For each stack in cdktf.out: a scratch copy without its gcs backend (.gen/validate/<stack>),
-`terraform validate`, then `terraform plan` against an empty local state, with the google provider
+`terraform validate`, then `terraform plan` against an empty local state (without `import` blocks,
+which only the real provider can read), with the google provider
 stand-in (provider_standin/) in place of the real provider. That proves what Terraform core and
 the provider's schema decide: syntax, references, depends_on, unknown or missing arguments, types,
 block counts, enum values, conflicting arguments, the dependency graph. What only Google's API
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from provider_standin.terraform import (  # noqa: E402  (after the path: run as a script)
-    DEFAULT_GEN_DIR, json_messages, prepare_workdir, run_terraform, write_cli_config)
+    DEFAULT_GEN_DIR, json_messages, prepare_workdir, run_terraform, without_imports, write_cli_config)
 
 STACKS_DIR = ROOT / "cdktf.out" / "stacks"
 WORK_DIR = ROOT / ".gen" / "validate"
@@ -67,6 +68,8 @@ def check_stack(stack: str, stack_dir: Path, env: dict[str, str], work_dir: Path
     lines = []
     for step in (["validate", "-json", "-no-color"],
                  ["plan", "-json", "-no-color", "-input=false", "-lock=false", "-out=tfplan"]):
+        if step[0] == "plan":
+            without_imports(workdir / "cdk.tf.json")  # validated above; the stand-in cannot read Google
         run = run_terraform(step, workdir, env)
         diagnostics = terraform_diagnostics(step[0], run.stdout)
         lines += [diagnostic_line(stack, d) for d in diagnostics]

@@ -25,6 +25,7 @@ from constructs.google import (
 )
 from constructs.shared.protection import keep
 from constructs.shared.secrets import regional_replication
+from constructs.shared.state_blocks import adopt, forget
 from constructs.tiers.backup_copy import LockedBackupCopy
 from constructs.tiers.sql_autopause import SqlAutoPause
 from environments.config import DataNames, EnvironmentConfig
@@ -84,23 +85,43 @@ class Postgres(Construct):
         self._config, self._network = config, network
         depends_on = [network.private_services, apis.enable("sqladmin.googleapis.com")]
 
-        self.instance = sql_database_instance.SqlDatabaseInstance(
-            self,
-            "instance",
-            name=config.resource_name(DataNames.SQL),
-            region=config.region,
-            database_version=pg.database_version,
-            deletion_protection=pg.deletion_protection,
-            settings=self._settings(pg.tier, pg.availability, "postgres", primary=True),
-            # The auto-pause function stops the instance through the API; without this, the next
-            # apply would start it again.
-            lifecycle=TerraformResourceLifecycle(
-                ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
-            depends_on=depends_on,
-        )
-        keep(self.instance, config, "postgres_primary")
+        self.replica: Optional[sql_database_instance.SqlDatabaseInstance] = None
+        if config.disaster_recovery.failed_over:
+            self.instance = self._promoted_replica(depends_on)
+        else:
+            self.instance = sql_database_instance.SqlDatabaseInstance(
+                self,
+                "instance",
+                name=config.resource_name(DataNames.SQL),
+                region=config.region,
+                database_version=pg.database_version,
+                deletion_protection=pg.deletion_protection,
+                settings=self._settings(pg.tier, pg.availability, "postgres", primary=True),
+                # The auto-pause function stops the instance through the API; without this, the next
+                # apply would start it again.
+                lifecycle=TerraformResourceLifecycle(
+                    ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
+                depends_on=depends_on,
+            )
+            keep(self.instance, config, "postgres_primary")
+            if pg.replica:
+                self.replica = sql_database_instance.SqlDatabaseInstance(
+                    self,
+                    "replica",
+                    name=config.resource_name(DataNames.SQL_REPLICA),
+                    region=config.dr_region,
+                    database_version=pg.database_version,
+                    # Stated, so a failover's change to CLOUD_SQL_INSTANCE plans as a promotion in place.
+                    instance_type="READ_REPLICA_INSTANCE",
+                    master_instance_name=self.instance.name,
+                    deletion_protection=pg.deletion_protection,
+                    settings=self._settings(pg.replica.tier, "ZONAL", "postgres-replica", primary=False),
+                    lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
+                    depends_on=depends_on,
+                )
+                keep(self.replica, config, "postgres_replica")
         for name in pg.databases:
-            keep(sql_database.SqlDatabase(
+            self._keep_on_writer(sql_database.SqlDatabase(
                 self,
                 f"database-{name}",
                 instance=self.instance.name,
@@ -108,29 +129,14 @@ class Postgres(Construct):
                 # Dropping a database from the file leaves its data alone (and a staging teardown
                 # does not fail on open connections): the instance's deletion removes it.
                 deletion_policy="ABANDON",
-            ), config, f"postgres_database_{name}")
-
-        self.replica: Optional[sql_database_instance.SqlDatabaseInstance] = None
-        if pg.replica:
-            self.replica = sql_database_instance.SqlDatabaseInstance(
-                self,
-                "replica",
-                name=config.resource_name(DataNames.SQL_REPLICA),
-                region=config.dr_region,
-                database_version=pg.database_version,
-                master_instance_name=self.instance.name,
-                deletion_protection=pg.deletion_protection,
-                settings=self._settings(pg.replica.tier, "ZONAL", "postgres-replica", primary=False),
-                lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
-                depends_on=depends_on,
-            )
-            keep(self.replica, config, "postgres_replica")
+            ), f"postgres_database_{name}",
+                f"projects/{config.project_id}/instances/{config.sql_writer_name}/databases/{name}")
 
         if pg.backups.locked_copy:
             instances = [self.instance, *([self.replica] if self.replica else [])]
+            instance_names = [config.sql_writer_name, *([config.resource_name(DataNames.SQL_REPLICA)] if self.replica else [])]
             LockedBackupCopy(self, "locked-copy", config=config, apis=apis, writer_name=self.instance.name,
-                             instance_names=[config.resource_name(DataNames.SQL),
-                                             *([config.resource_name(DataNames.SQL_REPLICA)] if pg.replica else [])],
+                             instance_names=instance_names,
                              service_agents=[i.service_account_email_address for i in instances])
 
         if pg.auto_pause:
@@ -141,6 +147,39 @@ class Postgres(Construct):
         TerraformOutput(self, "private-ip", value=self.instance.private_ip_address)
         if self.replica:
             TerraformOutput(self, "replica-connection-name", value=self.replica.connection_name)
+
+    def _promoted_replica(self, depends_on: list) -> sql_database_instance.SqlDatabaseInstance:
+        """After a region failover: the replica, promoted in place (same address, same name), with
+        the primary's availability, backups, point-in-time recovery and maintenance window. The old
+        primary leaves Terraform's state untouched: its region may be down (docs/runbooks/disaster-recovery.md)."""
+        config, pg = self._config, self._config.data.postgres
+        promoted = sql_database_instance.SqlDatabaseInstance(
+            self,
+            "replica",
+            name=config.resource_name(DataNames.SQL_REPLICA),
+            region=config.dr_region,
+            database_version=pg.database_version,
+            instance_type="CLOUD_SQL_INSTANCE",
+            deletion_protection=pg.deletion_protection,
+            settings=self._settings(pg.replica.tier, pg.availability, "postgres", primary=True),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
+            depends_on=depends_on,
+        )
+        keep(promoted, config, "postgres_replica")
+        forget(self, "google_sql_database_instance.postgres_primary")
+        return promoted
+
+    def _keep_on_writer(self, resource, name: str, import_id: str) -> None:
+        """Pin an object that lives inside the writer (a database, a user). After a failover the
+        promoted replica already holds it (replicated): the old address, on the old primary, is
+        forgotten, and the object is adopted at `<name>_dr` from the promoted instance."""
+        if not self._config.disaster_recovery.failed_over:
+            keep(resource, self._config, name)
+            return
+        keep(resource, self._config, f"{name}_dr")
+        type_ = type(resource).TF_RESOURCE_TYPE
+        forget(self, f"{type_}.{name}")
+        adopt(self, f"{type_}.{name}_dr", import_id)
 
     def _settings(self, tier: str, availability: str, service: str, *,
                   primary: bool) -> sql_database_instance.SqlDatabaseInstanceSettings:
@@ -205,7 +244,8 @@ class Postgres(Construct):
             project_iam_member.ProjectIamMember(
                 self, f"{slug}-{role.rsplit('.', 1)[1]}", project=self._config.project_id, role=role, member=account.member,
             )
-        keep(sql_user.SqlUser(
+        config = self._config
+        self._keep_on_writer(sql_user.SqlUser(
             self,
             f"{slug}-user",
             instance=self.instance.name,
@@ -214,7 +254,9 @@ class Postgres(Construct):
             type="CLOUD_IAM_SERVICE_ACCOUNT",
             # PostgreSQL refuses to drop a role that owns objects or holds grants; leave it to the instance.
             deletion_policy="ABANDON",
-        ), self._config, f"postgres_user_{identity.runtime}")
+        ), f"postgres_user_{identity.runtime}",
+            # The provider's import id of a PostgreSQL user: project/instance/name.
+            f"{config.project_id}/{config.sql_writer_name}/{config.short_name(identity.runtime)}@{config.project_id}.iam")
 
 
 class Redis(Construct):

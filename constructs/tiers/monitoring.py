@@ -183,7 +183,7 @@ class Monitoring(Construct):
     def _data_alerts(self) -> None:
         config, pg = self._config, self._settings.postgres
         instance = f'resource.type = "cloudsql_database" AND resource.labels.database_id = ' \
-                   f'"{config.project_id}:{config.resource_name(DataNames.SQL)}"'
+                   f'"{config.project_id}:{config.sql_writer_name}"'
         conditions = [
             _threshold(f"{what} above {value:.0%}", f'{instance} AND metric.type = "cloudsql.googleapis.com/database/{metric}"',
                        value, pg.duration_seconds, aligner="ALIGN_MEAN")

@@ -67,7 +67,7 @@ def _runtime_charts(name: str, service: str) -> list[dict]:
 
 def _sql_charts(config: EnvironmentConfig) -> list[dict]:
     sql = (f'resource.type = "cloudsql_database" AND resource.labels.database_id = '
-           f'"{config.project_id}:{config.resource_name(DataNames.SQL)}"')
+           f'"{config.project_id}:{config.sql_writer_name}"')
     metric = "cloudsql.googleapis.com/database/"
     return [_chart(f"postgres: {title}", f'{sql} AND metric.type = "{metric}{name}"', aligner, reducer)
             for title, name, aligner, reducer in (

@@ -15,6 +15,7 @@ from environments.checks.compliance import compliance_problems
 from environments.checks.cost import cost_problems
 from environments.checks.data import data_problems
 from environments.checks.delivery import delivery_problems
+from environments.checks.disaster_recovery import disaster_recovery_problems
 from environments.checks.events import events_problems
 from environments.checks.load_profile import load_profile_problems
 from environments.checks.monitoring import monitoring_problems
@@ -22,7 +23,7 @@ from environments.checks.names import name_problems
 from environments.checks.network import network_problems
 from environments.checks.project import project_problems
 from environments.checks.retention import retention_floor_problems
-from environments.checks.shared import PRODUCTION, time_zone_problems
+from environments.checks.shared import PRODUCTION
 from environments.problems import Problem
 
 
@@ -38,7 +39,7 @@ def semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from monitoring_problems(shown, data["monitoring"], name)
     yield from cost_problems(shown, data["cost"])
     yield from compliance_problems(shown, data["compliance"], name)
-    yield from time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
+    yield from disaster_recovery_problems(shown, data)
     if name == PRODUCTION:
         yield from retention_floor_problems(shown, data)
     yield from name_problems(shown, data, name)
