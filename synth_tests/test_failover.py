@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from synth_tests.helpers import api_function, ref, resources, run_service
+from tools.pinned_addresses import load_list, pinned_problems
 from tools.plan_review import classify, report
 
 PRIMARY = "google_sql_database_instance.postgres_primary"
@@ -77,6 +78,12 @@ def test_databases_and_users_are_adopted_from_the_promoted_instance(dr_stack, fa
         assert resources(dr_stack, type_)[name]["instance"] == ref(*PROMOTED.split("."), "name")
 
 
+def test_protected_resources_keep_pinned_readable_addresses(dr_stack):
+    """Production's pinned list, less the forgotten primary, with the adopted objects at `<address>_dr`."""
+    pinned = set(load_list()["production"]) - {PRIMARY, *WRITER_OBJECTS} | {f"{a}_dr" for a in WRITER_OBJECTS}
+    assert pinned_problems("production (active_region: dr)", dr_stack, pinned) == []
+
+
 def test_clients_point_at_the_promoted_database(dr_stack):
     host = ref(*PROMOTED.split("."), "private_ip_address")
     connection = ref(*PROMOTED.split("."), "connection_name")
@@ -104,3 +111,22 @@ def test_terraform_plans_the_flip_as_a_promotion(failed_over, applied, terraform
     assert not [c for c in changes.values() if c.risk]
     text, risky = report("production", planned.plan, imports=planned.imports)
     assert risky == [] and f"  . {PRIMARY}" in text and "5 to forget (left in Google Cloud); 0 protected" in text
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+def test_flipping_straight_back_is_stopped_by_make_diff(failed_over, synth_dir, terraform_env, tmp_path):
+    """`primary` again after `dr` would demote the only writer: Terraform replaces the promoted
+    instance to make it a replica, deletes the adopted database and users, and creates an empty
+    primary under a name Cloud SQL still holds. make diff refuses it; failback is the runbook's
+    new replica and switchover instead."""
+    from provider_standin.terraform import without_imports
+    from tools.plan_diff import EXIT_PROTECTED, apply_stack, plan_against, verdict
+
+    dr_folder = tmp_path / "dr"
+    shutil.copytree(failed_over[1], dr_folder, symlinks=True)
+    without_imports(dr_folder / "cdk.tf.json")  # the stand-in cannot import: they apply as creates
+    state = apply_stack("production (dr)", dr_folder, tmp_path / "applied", terraform_env)
+    planned = plan_against("production", synth_dir / "stacks" / "production", state, tmp_path / "back", terraform_env)
+    risky = {c.address: c.action for c in classify(planned.plan, planned.prevent_destroy) if c.risk}
+    assert risky == {PROMOTED: "replace", **{f"{a}_dr": "delete" for a in WRITER_OBJECTS}}
+    assert verdict({"production": planned}, frozenset())[1] == EXIT_PROTECTED
