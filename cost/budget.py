@@ -80,10 +80,28 @@ def budget_delta(env: str, base_stack: dict, head_stack: dict, profile: LoadProf
                  budget: CostConfig) -> BudgetDelta:
     """What a change (base stack JSON to head stack JSON) does to one environment's cost and its
     budgets. Both stacks are priced with the same load profile, so the difference is the change's."""
+    head_stack, forgotten = with_forgotten(base_stack, head_stack)
     before, after = estimate(base_stack, env, profile, book), estimate(head_stack, env, profile, book)
     old = {line.scope: line for line in budget_lines(before, budget, book)}
     new = budget_lines(after, budget, book)
     pushed = tuple(line.scope for line in new if line.over and not old[line.scope].over)
     out = [diff_text(diff(before, after)), budget_text(new, book)]
     out += [f"  {scope}: this change takes it past its budget" for scope in pushed]
+    if forgotten:
+        out.append(f"  still billed, forgotten by Terraform until deleted by hand: {', '.join(forgotten)}")
     return BudgetDelta("\n".join(out), pushed)
+
+
+def with_forgotten(base_stack: dict, head_stack: dict) -> tuple[dict, list[str]]:
+    """The head stack plus the base resources its `removed` blocks forget: Terraform leaves them
+    running in Google Cloud (a region failover's old primary), so they keep their cost."""
+    kept = {block["from"] for block in head_stack.get("removed") or [] if not block["lifecycle"]["destroy"]}
+    resources = {type_: dict(group) for type_, group in (head_stack.get("resource") or {}).items()}
+    forgotten = []
+    for address in sorted(kept):
+        type_, name = address.split(".", 1)
+        body = (base_stack.get("resource") or {}).get(type_, {}).get(name)
+        if body is not None and name not in resources.get(type_, {}):
+            resources.setdefault(type_, {})[name] = body
+            forgotten.append(address)
+    return {**head_stack, "resource": resources}, forgotten

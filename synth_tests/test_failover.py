@@ -84,6 +84,17 @@ def test_protected_resources_keep_pinned_readable_addresses(dr_stack):
     assert pinned_problems("production (active_region: dr)", dr_stack, pinned) == []
 
 
+def test_the_forgotten_primary_keeps_its_cost_until_deleted_by_hand(dr_stack, production, failed_over):
+    from cost.budget import budget_delta
+    from cost.prices import load_prices
+
+    config = failed_over[0]
+    delta = budget_delta("production", production, dr_stack, config.load_profile, load_prices(), config.cost)
+    assert "removed" not in delta.text and "postgres_replica" in delta.text
+    (note,) = [line for line in delta.text.splitlines() if "still billed, forgotten by Terraform" in line]
+    assert PRIMARY in note
+
+
 def test_clients_point_at_the_promoted_database(dr_stack):
     host = ref(*PROMOTED.split("."), "private_ip_address")
     connection = ref(*PROMOTED.split("."), "connection_name")
