@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -105,14 +106,39 @@ def test_clients_point_at_the_promoted_database(dr_stack):
         assert (env["DB_HOST"], env["DB_CONNECTION_NAME"]) == (host, connection)
 
 
+def _flipped_back(dr_stack_folder, primary_stack_folder, tmp, env):
+    """The primary synthesis planned against the `dr` stack applied (its imports applied as creates:
+    the stand-in cannot import)."""
+    from provider_standin.terraform import without_imports
+    from tools.plan_diff import apply_stack, plan_against
+
+    dr_folder = tmp / "dr"
+    shutil.copytree(dr_stack_folder, dr_folder, symlinks=True)
+    without_imports(dr_folder / "cdk.tf.json")
+    state = apply_stack("production (dr)", dr_folder, tmp / "applied", env)
+    return plan_against("production", primary_stack_folder, state, tmp / "back", env)
+
+
+@pytest.fixture(scope="module")
+def flip_plans(failed_over, applied, synth_dir, terraform_env, tmp_path_factory):
+    """Both directions, planned at once (Terraform mostly waits on the provider): `dr` against the
+    applied primary stack, and `primary` again against the applied `dr` stack."""
+    from tools.plan_diff import plan_against
+
+    tmp = tmp_path_factory.mktemp("flips")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        flip = pool.submit(plan_against, "production (dr)", failed_over[1], applied["production"], tmp / "flip",
+                           terraform_env)
+        back = pool.submit(_flipped_back, failed_over[1], synth_dir / "stacks" / "production", tmp, terraform_env)
+        return flip.result(), back.result()
+
+
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
-def test_terraform_plans_the_flip_as_a_promotion(failed_over, applied, terraform_env, tmp_path):
+def test_terraform_plans_the_flip_as_a_promotion(flip_plans):
     """The `dr` synthesis planned against the applied primary stack: the promotion is an update in
     place, the old primary and its objects are forgotten, nothing protected is at risk. The stand-in
     cannot import, so the adopted objects plan as creates that the report names as imports."""
-    from tools.plan_diff import plan_against
-
-    planned = plan_against("production (dr)", failed_over[1], applied["production"], tmp_path, terraform_env)
+    planned = flip_plans[0]
     changes = {c.address: c for c in classify(planned.plan, planned.prevent_destroy, planned.imports)}
     assert changes[PROMOTED].action == "update"
     assert {"instance_type", "master_instance_name", "settings[0].availability_type",
@@ -125,19 +151,14 @@ def test_terraform_plans_the_flip_as_a_promotion(failed_over, applied, terraform
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
-def test_flipping_straight_back_is_stopped_by_make_diff(failed_over, synth_dir, terraform_env, tmp_path):
+def test_flipping_straight_back_is_stopped_by_make_diff(flip_plans):
     """`primary` again after `dr` would demote the only writer: Terraform replaces the promoted
     instance to make it a replica, deletes the adopted database and users, and creates an empty
     primary under a name Cloud SQL still holds. make diff refuses it; failback is the runbook's
     new replica and switchover instead."""
-    from provider_standin.terraform import without_imports
-    from tools.plan_diff import EXIT_PROTECTED, apply_stack, plan_against, verdict
+    from tools.plan_diff import EXIT_PROTECTED, verdict
 
-    dr_folder = tmp_path / "dr"
-    shutil.copytree(failed_over[1], dr_folder, symlinks=True)
-    without_imports(dr_folder / "cdk.tf.json")  # the stand-in cannot import: they apply as creates
-    state = apply_stack("production (dr)", dr_folder, tmp_path / "applied", terraform_env)
-    planned = plan_against("production", synth_dir / "stacks" / "production", state, tmp_path / "back", terraform_env)
+    planned = flip_plans[1]
     risky = {c.address: c.action for c in classify(planned.plan, planned.prevent_destroy) if c.risk}
     assert risky == {PROMOTED: "replace", **{f"{a}_dr": "delete" for a in WRITER_OBJECTS}}
     assert verdict({"production": planned}, frozenset())[1] == EXIT_PROTECTED
