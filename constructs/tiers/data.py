@@ -77,7 +77,8 @@ class Data(Construct):
 
 
 class Postgres(Construct):
-    """The primary, its databases, production's cross-region replica and staging's auto-pause."""
+    """The primary, its databases, production's cross-region replica and staging's auto-pause;
+    after a region failover (disaster_recovery.active_region: dr), the promoted replica is the writer."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", network: "Network"):
         super().__init__(scope, id_)
