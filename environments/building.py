@@ -115,6 +115,7 @@ def _compliance(compliance: dict) -> ComplianceConfig:
         lock_audit_bucket=compliance["lock_audit_bucket"],
         secret_rotation_days=compliance.get("secret_rotation_days"),
         notification_emails=tuple(compliance["notification_emails"]),
+        change_alerts=compliance["change_alerts"],
     )
 
 

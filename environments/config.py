@@ -426,6 +426,7 @@ class ComplianceConfig:
     lock_audit_bucket: bool
     secret_rotation_days: Optional[int]
     notification_emails: tuple[str, ...]
+    change_alerts: bool
 
     @property
     def data_access_everywhere(self) -> bool:

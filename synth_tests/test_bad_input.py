@@ -161,6 +161,7 @@ PRODUCTION_CASES = [
     ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly"), PRODUCTION), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
+    ("production-change-alerts-off", mutate(_set("compliance.change_alerts", False), PRODUCTION), "compliance.change_alerts", ["nobody would hear", "change_alerts: true"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
     ("unknown-database-client", mutate(_set("data.postgres.clients", ["api", "bookngs"])), "data.postgres.clients[1]", ["'bookngs' is not a runtime of this file", "did you mean 'bookings'"]),
     ("load-unknown-runtime", mutate(_set("load_profile.runtimes", {"serach": {"calls_per_request": 1}})), "load_profile.runtimes.serach", ["not a runtime of this file", "did you mean 'search'"]),
