@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from constructs.concerns.compliance import AUDIT_FILTER, CHANGES_FILTER, CIS_CHANGE_FILTERS, DAY_SECONDS
-from synth_tests.helpers import only, ref, resources, under
+from constructs.concerns.compliance import AUDIT_FILTER, CHANGES_FILTER, CIS_CHANGE_FILTERS, DAY_SECONDS, ENFORCED_CONSTRAINTS
+from synth_tests.helpers import ref, resources, under
 
 ENVS = ["staging", "production"]
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id", "trigger_region"}
@@ -125,15 +125,30 @@ def with_organization(configs):
     return config, json.loads(Testing.synth(HexPropertyStack(Testing.app(), config)))
 
 
+def _org_policy(stack, constraint):
+    (policy,) = [p for p in resources(stack, "google_org_policy_policy").values() if p["name"].endswith(f"/{constraint}")]
+    return policy
+
+
 def test_an_organization_in_the_file_restricts_locations_to_both_regions(with_organization):
     config, stack = with_organization
-    policy = only(stack, "google_org_policy_policy")
+    policy = _org_policy(stack, "gcp.resourceLocations")
     assert policy["name"] == "projects/hexproperty-production/policies/gcp.resourceLocations"
     assert policy["parent"] == "projects/hexproperty-production"
     assert policy["spec"]["rules"] == [{"values": {"allowed_values": ["in:europe-west1-locations",
                                                                       "in:europe-west4-locations"]}}]
     (api,) = [a for a, b in resources(stack, "google_project_service").items() if b["service"] == "orgpolicy.googleapis.com"]
     assert policy["depends_on"] == [f"google_project_service.{api}"]
+
+
+def test_an_organization_in_the_file_stops_default_networks_keys_and_automatic_grants(with_organization):
+    _, stack = with_organization
+    assert len(resources(stack, "google_org_policy_policy")) == 1 + len(ENFORCED_CONSTRAINTS)
+    for constraint in ("compute.skipDefaultNetworkCreation", "iam.disableServiceAccountKeyCreation",
+                       "iam.disableServiceAccountKeyUpload", "iam.automaticIamGrantsForDefaultServiceAccounts"):
+        policy = _org_policy(stack, constraint)
+        assert policy["parent"] == "projects/hexproperty-production"
+        assert policy["spec"]["rules"] == [{"enforce": "TRUE"}]
 
 
 @pytest.mark.parametrize("env", ["production"])

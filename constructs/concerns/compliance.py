@@ -70,6 +70,13 @@ CIS_CHANGE_FILTERS = {
     "2.10 bucket IAM": 'resource.type = "gcs_bucket" AND protoPayload.methodName = "storage.setIamPermissions"',
     "2.11 Cloud SQL configuration": 'protoPayload.methodName = "cloudsql.instances.update"',
 }
+# Org policies besides resource locations (docs/runbooks/cost-and-compliance.md, Organization policies).
+ENFORCED_CONSTRAINTS = (
+    "compute.skipDefaultNetworkCreation",
+    "iam.disableServiceAccountKeyCreation",
+    "iam.disableServiceAccountKeyUpload",
+    "iam.automaticIamGrantsForDefaultServiceAccounts",
+)
 # One alternative a line: the cost estimate counts a labelled metric's series by its filter's lines.
 CHANGES_FILTER = "\nOR ".join(f"({f})" for f in CIS_CHANGE_FILTERS.values())
 
@@ -116,7 +123,7 @@ class Compliance(Construct):
         self._change_alerts(config, logging)
 
         if compliance.organization_id:
-            self._location_policy(config, apis)
+            self._org_policies(config, apis)
 
         self.rotation: Optional[SecretRotation] = None
         if compliance.secret_rotation_days:
@@ -182,18 +189,26 @@ class Compliance(Construct):
             user_labels=config.labels(TIER, "changes"),
             depends_on=[metric, self._monitoring])
 
-    def _location_policy(self, config: EnvironmentConfig, apis: "Apis") -> None:
-        """gcp.resourceLocations on the project: the policy admin role exists only at organization level."""
+    def _org_policies(self, config: EnvironmentConfig, apis: "Apis") -> None:
+        """Set on the project: the policy admin role exists only at organization level. The boolean
+        constraints forbid what this stack never does (it runs its own network and its own
+        identities, and creates no key), so they are enforced at once rather than dry-run first."""
         o = org_policy_policy
-        o.OrgPolicyPolicy(
-            self,
-            "resource-locations",
-            name=f"projects/{config.project_id}/policies/gcp.resourceLocations",
-            parent=f"projects/{config.project_id}",
-            spec=o.OrgPolicyPolicySpec(rules=[o.OrgPolicyPolicySpecRules(values=o.OrgPolicyPolicySpecRulesValues(
-                allowed_values=[f"in:{region}-locations" for region in (config.region, config.dr_region)]))]),
-            depends_on=[apis.enable("orgpolicy.googleapis.com")],
-        )
+        orgpolicy = apis.enable("orgpolicy.googleapis.com")
+        parent = f"projects/{config.project_id}"
+        locations = o.OrgPolicyPolicySpecRulesValues(
+            allowed_values=[f"in:{region}-locations" for region in (config.region, config.dr_region)])
+        rules = {"gcp.resourceLocations": o.OrgPolicyPolicySpecRules(values=locations)}
+        rules.update({constraint: o.OrgPolicyPolicySpecRules(enforce="TRUE") for constraint in ENFORCED_CONSTRAINTS})
+        for constraint, rule in rules.items():
+            o.OrgPolicyPolicy(
+                self,
+                "resource-locations" if constraint == "gcp.resourceLocations" else constraint.split(".")[1],
+                name=f"{parent}/policies/{constraint}",
+                parent=parent,
+                spec=o.OrgPolicyPolicySpec(rules=[rule]),
+                depends_on=[orgpolicy],
+            )
 
     def _rotation(self, config: EnvironmentConfig, apis: "Apis") -> SecretRotation:
         topic = pubsub_topic.PubsubTopic(
