@@ -18,6 +18,7 @@ from constructs.shared.cloud_run import RuntimeWiring, url_variable
 from constructs.shared.network import Network
 from constructs.tiers.api import Api
 from constructs.tiers.data import Data
+from constructs.tiers.edge import Edge
 from constructs.tiers.error_tracking import ErrorTracking
 from constructs.tiers.events import Events
 from constructs.tiers.frontend import Frontend
@@ -77,11 +78,18 @@ class HexPropertyStack(TerraformStack):
         for client in config.events.clients:
             self.events.grant_client(runtimes[client].identity)
         self._grant_error_tracking(runtimes)
+        # Users reach the first domain when the edge is on: the uptime check probes it there.
+        frontend_url = self.frontend.url
+        if config.edge.enabled:
+            self.edge = Edge(self, "edge", config=config, apis=self.apis, frontend_service=self.frontend.service.name)
+            frontend_url = f"https://{config.edge.domains[0]}"
+            TerraformOutput(self, "edge-address", value=self.edge.address.address,
+                            description="Point the A record of every edge domain here (docs/runbooks/deploy.md)")
         self.monitoring = Monitoring(
-            self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=self.frontend.url,
+            self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=frontend_url,
             api_uri=self.api.function.service_config.uri, api_function_name=self.api.function.name)
 
-        TerraformOutput(self, "frontend-url", value=self.frontend.url)
+        TerraformOutput(self, "frontend-url", value=frontend_url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
         TerraformOutput(self, "kafka-address", value=self.events.address)

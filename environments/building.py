@@ -15,6 +15,7 @@ from environments.config import (
     DataConfig,
     DeliveryConfig,
     DisasterRecoveryConfig,
+    EdgeConfig,
     EnvironmentConfig,
     ErrorAlert,
     EventsConfig,
@@ -77,6 +78,7 @@ def build_config(data: dict, name: str, shown: str) -> EnvironmentConfig:
         cost=_cost(data["cost"]),
         compliance=_compliance(data["compliance"]),
         disaster_recovery=DisasterRecoveryConfig(**data["disaster_recovery"]),
+        edge=_edge(data["edge"]),
     )
 
 
@@ -103,6 +105,22 @@ def _cost(cost: dict) -> CostConfig:
         monthly_amount=cost["monthly_amount"],
         tier_amounts=MappingProxyType(dict(sorted(cost["tier_amounts"].items()))),
         notification_emails=tuple(cost["notification_emails"]),
+    )
+
+
+def _edge(edge: dict) -> EdgeConfig:
+    rate = edge["rate_limit"]
+    return EdgeConfig(
+        enabled=edge["enabled"],
+        domains=tuple(edge["domains"]),
+        waf_sensitivity=edge["waf_sensitivity"],
+        rate_limit_requests=rate["requests"],
+        rate_limit_interval_seconds=rate["interval_seconds"],
+        ban_seconds=rate["ban_seconds"],
+        allowed_ips=tuple(edge["allowed_ips"]),
+        denied_ips=tuple(edge["denied_ips"]),
+        cdn_default_ttl_seconds=edge["cdn_default_ttl_seconds"],
+        log_sample_rate=edge["log_sample_rate"],
     )
 
 

@@ -113,6 +113,7 @@ class EnvironmentConfig:
     cost: CostConfig
     compliance: ComplianceConfig
     disaster_recovery: DisasterRecoveryConfig
+    edge: EdgeConfig
 
     @property
     def is_production(self) -> bool:
@@ -431,6 +432,22 @@ class ComplianceConfig:
     @property
     def data_access_everywhere(self) -> bool:
         return self.data_access_services == ("allServices",)
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """The load balancer in front of the frontend, its certificate, Cloud Armor policy and CDN."""
+
+    enabled: bool
+    domains: tuple[str, ...]
+    waf_sensitivity: int
+    rate_limit_requests: int
+    rate_limit_interval_seconds: int
+    ban_seconds: int
+    allowed_ips: tuple[str, ...]
+    denied_ips: tuple[str, ...]
+    cdn_default_ttl_seconds: int
+    log_sample_rate: float
 
 
 @dataclass(frozen=True)

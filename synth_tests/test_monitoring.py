@@ -206,8 +206,10 @@ def test_uptime_checks_probe_the_frontend_and_the_api_hosts(stacks, configs, env
     checks = {b["display_name"]: b for b in resources(stack, "google_monitoring_uptime_check_config").values()}
     frontend, api = checks[f"hexproperty-{env}-frontend is up"], checks[f"hexproperty-{env}-api is up"]
     frontend_address = address_of(stack, "google_cloud_run_v2_service", f"hexproperty-{env}-frontend")
-    assert frontend["monitored_resource"]["labels"]["host"] == \
-        '${trimprefix(google_cloud_run_v2_service.' + frontend_address + '.uri, "https://")}'
+    # Where users go: the edge's first domain when it is on, else the service's own URL.
+    users_host = (f'"https://{configs[env].edge.domains[0]}"' if configs[env].edge.enabled
+                  else f"google_cloud_run_v2_service.{frontend_address}.uri")
+    assert frontend["monitored_resource"]["labels"]["host"] == '${trimprefix(' + users_host + ', "https://")}'
     assert api["monitored_resource"]["labels"]["host"] == \
         '${trimprefix(google_cloudfunctions2_function.' + api_function_address(stack) + '.service_config[0].uri, "https://")}'
     for check, path in ((frontend, settings.frontend_path), (api, settings.api_path)):

@@ -15,6 +15,7 @@ from environments.checks.compliance import compliance_problems
 from environments.checks.cost import cost_problems
 from environments.checks.data import data_problems
 from environments.checks.delivery import delivery_problems
+from environments.checks.edge import edge_problems
 from environments.checks.events import events_problems
 from environments.checks.load_profile import load_profile_problems
 from environments.checks.monitoring import monitoring_problems
@@ -38,6 +39,7 @@ def semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from monitoring_problems(shown, data["monitoring"], name)
     yield from cost_problems(shown, data["cost"])
     yield from compliance_problems(shown, data["compliance"], name)
+    yield from edge_problems(shown, data["edge"])
     yield from time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     if name == PRODUCTION:
         yield from retention_floor_problems(shown, data)
