@@ -85,16 +85,22 @@ class HexPropertyStack(TerraformStack):
             frontend_url = f"https://{config.edge.domains[0]}"
             TerraformOutput(self, "edge-address", value=self.edge.address.address,
                             description="Point the A record of every edge domain here (docs/runbooks/deploy.md)")
+        # Behind the edge the API answers the VPC only (the frontend's calls): nothing outside probes it.
+        api_answers_internet = not config.edge.enabled
         self.monitoring = Monitoring(
             self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=frontend_url,
-            api_uri=self.api.function.service_config.uri, api_function_name=self.api.function.name)
+            api_uri=self.api.function.service_config.uri if api_answers_internet else None,
+            api_function_name=self.api.function.name)
 
         TerraformOutput(self, "frontend-url", value=frontend_url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
         TerraformOutput(self, "kafka-address", value=self.events.address)
-        # The smoke tests after each apply call the API as the bootstrap stack's smoke account.
-        self.api.allow_invoker("smoke-tests", f"serviceAccount:{account_email(config, config.short_name('smoke'))}")
+        # The smoke tests after each apply call the API as the bootstrap stack's smoke account, where
+        # it answers the internet; `smoke-api-url` is empty where it does not.
+        TerraformOutput(self, "smoke-api-url", value=self.api.url if api_answers_internet else "")
+        if api_answers_internet:
+            self.api.allow_invoker("smoke-tests", f"serviceAccount:{account_email(config, config.short_name('smoke'))}")
 
     def _wiring(self) -> dict[str, RuntimeWiring]:
         """Where each runtime finds the database, the cache and Kafka (never a secret value)."""

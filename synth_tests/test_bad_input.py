@@ -167,6 +167,7 @@ PRODUCTION_CASES = [
     ("edge-domain-wildcard", mutate(_set("edge.domains", ["*.hexproperty.example"]), PRODUCTION), "edge.domains[0]", ["wildcard", "list each host"]),
     ("edge-without-domains", mutate(lambda data: data.update(edge={"enabled": True})), "edge.domains", ["certificate needs a domain"]),
     ("edge-denied-range", mutate(_set("edge.denied_ips", ["203.0.113.0/33"]), PRODUCTION), "edge.denied_ips[0]", ["not an address range", "CIDR"]),
+    ("edge-api-wide-open", mutate(_set("api.ingress", "ALLOW_ALL"), PRODUCTION), "api.ingress", ["wider than the frontend needs", "ALLOW_INTERNAL_ONLY"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
     ("unknown-database-client", mutate(_set("data.postgres.clients", ["api", "bookngs"])), "data.postgres.clients[1]", ["'bookngs' is not a runtime of this file", "did you mean 'bookings'"]),
     ("load-unknown-runtime", mutate(_set("load_profile.runtimes", {"serach": {"calls_per_request": 1}})), "load_profile.runtimes.serach", ["not a runtime of this file", "did you mean 'search'"]),

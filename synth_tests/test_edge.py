@@ -2,7 +2,7 @@
 logging, the HTTP redirect, the frontend's ingress, and staging without any of it."""
 
 from constructs.tiers.edge import LOG4J_EXPRESSION, OWASP_RULE_SETS
-from synth_tests.helpers import only, ref, resources, run_service
+from synth_tests.helpers import api_function, only, ref, resources, run_service
 
 EDGE_TYPES = ("google_compute_backend_service", "google_compute_global_forwarding_rule",
               "google_compute_managed_ssl_certificate", "google_compute_region_network_endpoint_group",
@@ -106,3 +106,11 @@ def test_staging_has_no_edge(staging, configs):
     assert configs["staging"].edge.enabled is False
     assert not [t for t in EDGE_TYPES if t in staging["resource"]]
     assert "edge-address" not in staging["output"]
+
+
+def test_the_api_answers_the_vpc_only_behind_the_edge_and_the_smoke_tests_skip_it(production, staging):
+    """Only the frontend calls the API, server side through its Direct VPC egress (all traffic)."""
+    assert api_function(production)["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    assert production["output"]["smoke-api-url"]["value"] == ""
+    assert api_function(staging)["service_config"]["ingress_settings"] == "ALLOW_ALL"
+    assert staging["output"]["smoke-api-url"]["value"].startswith("${google_cloudfunctions2_function.")

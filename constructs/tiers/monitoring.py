@@ -63,7 +63,8 @@ class Monitoring(Construct):
     max instances or None when the cap is not a scaling signal)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis",
-                 runtimes: dict[str, tuple[str, int | None]], frontend_url: str, api_uri: str, api_function_name: str):
+                 runtimes: dict[str, tuple[str, int | None]], frontend_url: str, api_uri: str | None,
+                 api_function_name: str):
         super().__init__(scope, id_)
         self._config = config
         self._settings = config.monitoring
@@ -238,20 +239,23 @@ class Monitoring(Construct):
 
     # --- uptime -----------------------------------------------------------------------------
 
-    def _uptime_checks(self, frontend_url: str, api_uri: str, api_function_name: str) -> None:
+    def _uptime_checks(self, frontend_url: str, api_uri: str | None, api_function_name: str) -> None:
+        """`api_uri` None: the API answers the VPC only, and the frontend's check is the users' path."""
         config, settings = self._config, self._settings.uptime
-        # The API's ingress is ALLOW_ALL but invoking it takes roles/run.invoker: the checkers send an
-        # OIDC token of the Monitoring service agent, which may invoke the API's service and nothing else.
-        # The agent exists once the project has a notification channel (the channels above).
-        number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
-        cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
-            self, "uptime-invokes-api", project=config.project_id, location=config.region, name=api_function_name,
-            role="roles/run.invoker",
-            member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
-            depends_on=self.channels)
+        targets = [("frontend", frontend_url, settings.frontend_path, False)]
+        if api_uri is not None:
+            targets.append(("api", api_uri, settings.api_path, True))
+            # The API's ingress is ALLOW_ALL but invoking it takes roles/run.invoker: the checkers send an
+            # OIDC token of the Monitoring service agent, which may invoke the API's service and nothing else.
+            # The agent exists once the project has a notification channel (the channels above).
+            number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
+            cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+                self, "uptime-invokes-api", project=config.project_id, location=config.region, name=api_function_name,
+                role="roles/run.invoker",
+                member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
+                depends_on=self.channels)
         check_ids = []
-        for name, url, path, authenticated in (("frontend", frontend_url, settings.frontend_path, False),
-                                                ("api", api_uri, settings.api_path, True)):
+        for name, url, path, authenticated in targets:
             check = uptime.MonitoringUptimeCheckConfig(
                 self, f"uptime-check-{name}", display_name=f"{config.resource_name(name)} is up", timeout=f"{settings.timeout_seconds}s",
                 period=f"{settings.period_seconds}s",

@@ -39,7 +39,7 @@ def semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from monitoring_problems(shown, data["monitoring"], name)
     yield from cost_problems(shown, data["cost"])
     yield from compliance_problems(shown, data["compliance"], name)
-    yield from edge_problems(shown, data["edge"])
+    yield from edge_problems(shown, data["edge"], data["api"])
     yield from time_zone_problems(shown, "disaster_recovery.time_zone", data["disaster_recovery"]["time_zone"])
     if name == PRODUCTION:
         yield from retention_floor_problems(shown, data)

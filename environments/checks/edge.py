@@ -1,4 +1,4 @@
-"""Checks of EdgeConfig: the domains' form, the address ranges, a domain whenever the edge is on."""
+"""Checks of EdgeConfig: the domains' form, the address ranges, a domain and an internal API whenever the edge is on."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from environments.problems import Problem
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 
 
-def edge_problems(shown: str, edge: dict) -> Iterator[Problem]:
+def edge_problems(shown: str, edge: dict, api: dict) -> Iterator[Problem]:
+    if edge["enabled"] and api["ingress"] != "ALLOW_INTERNAL_ONLY":
+        yield Problem(shown, "api.ingress", f"{api['ingress']} is wider than the frontend needs: with the edge on, "
+                      "only the frontend calls the API, from inside the VPC", "set ingress: ALLOW_INTERNAL_ONLY")
     if edge["enabled"] and not edge["domains"]:
         yield Problem(shown, "edge.domains", "is empty while the edge is on: the certificate needs a domain",
                       "list the hostnames users reach, for example [www.example.com]")
