@@ -77,8 +77,8 @@ def series_returned(stack: dict, kind: str, condition: dict) -> int:
             else:
                 raise Unpriced(f"cannot tell how many series grouping by {field} returns: add it to cost/observability.py")
         return count
-    if NAMED.search(filter_):
-        return 1
+    if NAMED.search(filter_) or filter_.startswith("select_slo_"):
+        return 1  # one resource, or one SLO's burn rate
     raise Unpriced("its filter names no one resource and reduces nothing: cannot tell how many series it returns")
 
 

@@ -495,6 +495,8 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
         # of their own (Google-managed certificates are free).
         "google_compute_region_network_endpoint_group", "google_compute_url_map", "google_compute_target_http_proxy",
         "google_compute_target_https_proxy", "google_compute_managed_ssl_certificate",
+        # Services and SLOs cost nothing; their burn-rate alerts bill as alert conditions.
+        "google_monitoring_custom_service", "google_monitoring_slo",
     )},
 }
 

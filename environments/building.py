@@ -35,6 +35,7 @@ from environments.config import (
     ReplicaConfig,
     RunServiceConfig,
     RuntimeLoad,
+    SloConfig,
     TopicConfig,
     TrafficSplit,
     UptimeConfig,
@@ -95,6 +96,7 @@ def _monitoring(settings: dict) -> MonitoringConfig:
         kafka_duration_seconds=settings["kafka"]["duration_seconds"],
         uptime=UptimeConfig(**settings["uptime"]),
         alerting=settings["alerting"],
+        slo=SloConfig(**settings["slo"]) if "slo" in settings else None,
     )
 
 

@@ -377,6 +377,16 @@ class UptimeConfig:
 
 
 @dataclass(frozen=True)
+class SloConfig:
+    """The frontend's availability and latency objectives over a rolling window."""
+
+    availability_target: float
+    latency_target: float
+    latency_threshold_ms: int
+    window_days: int
+
+
+@dataclass(frozen=True)
 class MonitoringConfig:
     """Notification channels, alert thresholds and durations, uptime checks, log retention."""
 
@@ -392,6 +402,7 @@ class MonitoringConfig:
     # "per-runtime"; "broad": one condition per signal over all runtimes; "none": no condition that
     # notifies a person (the dashboard, uptime checks, Sentry and the deploy's smoke tests remain).
     alerting: str = "per-runtime"
+    slo: Optional["SloConfig"] = None
 
     @property
     def broad(self) -> bool:

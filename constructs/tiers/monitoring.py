@@ -12,6 +12,8 @@ request latency, error rates, resource utilization and user experience).
   host; no at-the-cap or utilization conditions (the dashboard shows them); Kafka down as above.
   `none` (staging): no condition that notifies a person; the dashboard, the uptime checks' own
   status, Sentry's error alerts and the deploy workflow's smoke tests are staging's signals.
+- **SLOs** (`monitoring.slo`, production): the frontend's availability and latency objectives with
+  fast and slow burn-rate alerts (slo.py); their error budgets on the dashboard.
 - **Uptime checks** on the frontend and the API.
 - **Logs**: application logs routed into a regional bucket with the file's retention, and a
   log-based metric counting application errors. The dashboard lives in monitoring_dashboard.py.
@@ -40,6 +42,7 @@ from constructs.google import (
 )
 from constructs.shared.protection import keep
 from constructs.tiers.monitoring_dashboard import dashboard_json
+from constructs.tiers.slo import FrontendSlos, slo_names
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -93,9 +96,14 @@ class Monitoring(Construct):
             self._data_alerts()
         if self._settings.notifies:
             self._kafka_alert()
+        if self._settings.slo is not None:
+            FrontendSlos(self, "slo", config=config, frontend_service=runtimes["frontend"][0], channels=self.channels,
+                         depends_on=[monitoring])
         self._uptime_checks(frontend_url, api_uri, api_function_name)
         monitoring_dashboard.MonitoringDashboard(
-            self, "dashboard", dashboard_json=dashboard_json(config, {n: s for n, (s, _) in runtimes.items()}),
+            self, "dashboard", dashboard_json=dashboard_json(
+                config, {n: s for n, (s, _) in runtimes.items()},
+                slo_names(config) if self._settings.slo is not None else {}),
             depends_on=[monitoring])
 
     # --- logs -----------------------------------------------------------------------------
