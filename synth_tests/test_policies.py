@@ -87,6 +87,11 @@ CASES = [
      sql_body(ip_configuration={"ipv4_enabled": True, "ssl_mode": "ALLOW_UNENCRYPTED_AND_ENCRYPTED"})),
     ("HP-013", "production", "google_storage_bucket", bucket_body(), bucket_body(public_access_prevention="inherited")),
     ("HP-014", "production", "google_cloud_run_v2_service", run_body(), run_body(labels={**LABELS, "tier": "events"})),
+    ("HP-015", "production", "google_cloud_run_v2_service", run_body(ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"),
+     run_body(name="hexproperty-production-frontend", ingress="INGRESS_TRAFFIC_ALL")),
+    ("HP-015", "production", "google_cloudfunctions2_function",
+     {"name": "hexproperty-production-api", "service_config": {"ingress_settings": "ALLOW_INTERNAL_ONLY"}},
+     {"name": "hexproperty-production-api", "service_config": {"ingress_settings": "ALLOW_ALL"}}),
 ]
 
 
