@@ -18,6 +18,7 @@ from constructs.shared.cloud_run import RuntimeWiring, url_variable
 from constructs.shared.network import Network
 from constructs.tiers.api import Api
 from constructs.tiers.data import Data
+from constructs.tiers.edge import Edge
 from constructs.tiers.error_tracking import ErrorTracking
 from constructs.tiers.events import Events
 from constructs.tiers.frontend import Frontend
@@ -77,16 +78,29 @@ class HexPropertyStack(TerraformStack):
         for client in config.events.clients:
             self.events.grant_client(runtimes[client].identity)
         self._grant_error_tracking(runtimes)
+        # Users reach the first domain when the edge is on: the uptime check probes it there.
+        frontend_url = self.frontend.url
+        if config.edge.enabled:
+            self.edge = Edge(self, "edge", config=config, apis=self.apis, frontend_service=self.frontend.service.name)
+            frontend_url = f"https://{config.edge.domains[0]}"
+            TerraformOutput(self, "edge-address", value=self.edge.address.address,
+                            description="Point the A record of every edge domain here (docs/runbooks/deploy.md)")
+        # Behind the edge the API answers the VPC only (the frontend's calls): nothing outside probes it.
+        api_answers_internet = not config.edge.enabled
         self.monitoring = Monitoring(
-            self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=self.frontend.url,
-            api_uri=self.api.function.service_config.uri, api_function_name=self.api.function.name)
+            self, "monitoring", config=config, apis=self.apis, runtimes=self._monitored(), frontend_url=frontend_url,
+            api_uri=self.api.function.service_config.uri if api_answers_internet else None,
+            api_function_name=self.api.function.name)
 
-        TerraformOutput(self, "frontend-url", value=self.frontend.url)
+        TerraformOutput(self, "frontend-url", value=frontend_url)
         TerraformOutput(self, "api-url", value=self.api.url)
         TerraformOutput(self, "image-repository", value=self.images.url)
         TerraformOutput(self, "kafka-address", value=self.events.address)
-        # The smoke tests after each apply call the API as the bootstrap stack's smoke account.
-        self.api.allow_invoker("smoke-tests", f"serviceAccount:{account_email(config, config.short_name('smoke'))}")
+        # The smoke tests after each apply call the API as the bootstrap stack's smoke account, where
+        # it answers the internet; `smoke-api-url` is empty where it does not.
+        TerraformOutput(self, "smoke-api-url", value=self.api.url if api_answers_internet else "")
+        if api_answers_internet:
+            self.api.allow_invoker("smoke-tests", f"serviceAccount:{account_email(config, config.short_name('smoke'))}")
 
     def _wiring(self) -> dict[str, RuntimeWiring]:
         """Where each runtime finds the database, the cache and Kafka (never a secret value)."""

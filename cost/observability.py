@@ -22,6 +22,8 @@ RUNTIME_TYPES = ("google_cloud_run_v2_service", "google_cloudfunctions2_function
 # uptime check host or per check.
 PER_RUNTIME = ("resource.label.service_name", "resource.labels.service_name")
 PER_CHECK = ("resource.label.host", "resource.labels.host", "metric.label.check_id", "metric.labels.check_id")
+LOG_METRIC_LABEL = "metric.label."
+USER_METRIC = re.compile(r'metric\.type\s*=\s*"logging\.googleapis\.com/user/([^"]+)"')
 NAMED = re.compile(r'(resource\.labels?\.[a-z_]+|metric\.labels?\.[a-z_]+)\s*=\s*(one_of\(([^)]*)\)|"[^"]*"|ends_with)')
 
 
@@ -40,6 +42,22 @@ def _checks_in(filter_: str) -> int:
     return len(re.findall(r'"[^"]+"', match.group(1))) if match else 1
 
 
+def _labelled_series(metric: dict) -> int:
+    """A log-based metric labelled per kind of entry: at most one series per alternative of its
+    filter, written one per line (several alternatives may share a label value)."""
+    return len(metric.get("filter", "").splitlines())
+
+
+def _log_metric_series(stack: dict, filter_: str, field: str) -> int:
+    match = USER_METRIC.search(filter_)
+    metrics = [r.body for r in resources(stack) if r.type == "google_logging_metric"
+               and match and r.body.get("name") == match.group(1) and r.body.get("label_extractors")]
+    if not metrics:
+        raise Unpriced(f"cannot tell how many series grouping by {field} returns: its filter names no labelled "
+                       "log-based metric of the stack")
+    return _labelled_series(metrics[0])
+
+
 def series_returned(stack: dict, kind: str, condition: dict) -> int:
     """Time series one evaluation of a condition returns: one per group after a cross-series
     reduction, else one per monitored resource the filter names."""
@@ -54,11 +72,13 @@ def series_returned(stack: dict, kind: str, condition: dict) -> int:
                 count *= _runtimes_in(stack, filter_)
             elif field in PER_CHECK:
                 count *= _checks_in(filter_)
+            elif field.startswith(LOG_METRIC_LABEL):
+                count *= _log_metric_series(stack, filter_, field)
             else:
                 raise Unpriced(f"cannot tell how many series grouping by {field} returns: add it to cost/observability.py")
         return count
-    if NAMED.search(filter_):
-        return 1
+    if NAMED.search(filter_) or filter_.startswith("select_slo_"):
+        return 1  # one resource, or one SLO's burn rate
     raise Unpriced("its filter names no one resource and reduces nothing: cannot tell how many series it returns")
 
 
@@ -124,8 +144,8 @@ def log_bucket(r: Resource, ctx: Context) -> Cost:
 
 def log_metric(r: Resource, ctx: Context) -> Cost:
     """A log-based counter writes a point per minute per series while matching entries arrive;
-    at most one a minute for each runtime its filter covers."""
-    series = _runtimes_in(ctx.stack, r.body.get("filter", ""))
+    at most one a minute for each runtime its filter covers, or for each kind a labelled one counts."""
+    series = _labelled_series(r.body) if r.body.get("label_extractors") else _runtimes_in(ctx.stack, r.body.get("filter", ""))
     mib = series * ctx.seconds / 60 * COUNTER_POINT_BYTES / 2**20
     cost = mib * ctx.usd("monitoring_data_mib")
     return Cost(0.0, cost, f"at most {series} series x 1 point a minute = {mib:.2f} MiB",

@@ -167,7 +167,44 @@ def cloud_nat(r: Resource, ctx: Context) -> Cost:
 def global_address(r: Resource, ctx: Context) -> Cost | None:
     if r.body.get("address_type", "EXTERNAL") == "INTERNAL":
         return None  # a reserved internal range (private services access) has no charge
-    raise Unpriced("external global addresses have no price in pricing/prices.yaml")
+    target = f"${{{r.type}.{r.address}.id}}"
+    if any(rule.type == "google_compute_global_forwarding_rule" and rule.body.get("ip_address") == target
+           for rule in resources(ctx.stack)):
+        return None  # an address in use by a forwarding rule bills through the rule
+    raise Unpriced("an external global address no forwarding rule uses bills as reserved: no price in pricing/prices.yaml")
+
+
+# --- the edge: load balancer, Cloud Armor, Cloud CDN ---------------------------------------
+
+FREE_FORWARDING_RULES = 5  # the first five of a project bill one hourly price together
+
+
+def forwarding_rule(r: Resource, ctx: Context) -> Cost:
+    """The project's forwarding rules share the price of the first five; each one carries its share."""
+    count = sum(1 for other in resources(ctx.stack) if other.type == r.type)
+    total = ctx.hours * (ctx.usd("lb_forwarding_rules_hour") + max(0, count - FREE_FORWARDING_RULES)
+                         * ctx.usd("lb_extra_forwarding_rule_hour"))
+    return Cost(total / count, total / count, f"1 of the project's {count} forwarding rule(s), sharing their hourly price")
+
+
+def edge_backend(r: Resource, ctx: Context) -> Cost:
+    """Under load: the data the load balancer processes (the load profile's egress; inbound not
+    counted) and, with Cloud CDN on, a cache lookup per request."""
+    egress, requests = ctx.profile.egress_gib_per_month, ctx.profile.requests_per_month
+    load = egress * ctx.usd("lb_data_processed_gib")
+    what = f"{egress:g} GiB processed"
+    if r.body.get("enable_cdn"):
+        load += requests / 10_000 * ctx.usd("cdn_lookup_ten_thousand")
+        what += f"; {requests:,} CDN lookups"
+    return Cost(0.0, load, what, ("CDN cache egress replaces internet egress for cached assets: not modelled apart",))
+
+
+def security_policy(r: Resource, ctx: Context) -> Cost:
+    rules = len(r.body.get("rule") or [])
+    idle = ctx.usd("armor_policy_month") + rules * ctx.usd("armor_rule_month")
+    requests = ctx.profile.requests_per_month
+    load = idle + requests / 1e6 * ctx.usd("armor_requests_million")
+    return Cost(idle, load, f"1 policy, {rules} rules; {requests:,} requests evaluated")
 
 
 # --- data ------------------------------------------------------------------------------
@@ -423,6 +460,9 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
     "google_compute_router_nat": cloud_nat,
     "google_compute_subnetwork": observability.subnetwork,
     "google_compute_global_address": global_address,
+    "google_compute_global_forwarding_rule": forwarding_rule,
+    "google_compute_backend_service": edge_backend,
+    "google_compute_security_policy": security_policy,
     "google_sql_database_instance": sql_instance,
     "google_redis_instance": redis_instance,
     "google_managed_kafka_cluster": kafka_cluster,
@@ -451,6 +491,12 @@ RULES: dict[str, Callable[[Resource, Context], Cost | None]] = {
         "google_monitoring_dashboard", "google_logging_project_exclusion",
         # Audit settings bill as the logs they write, which the load profile's log volume prices.
         "google_project_iam_audit_config", "google_org_policy_policy",
+        # The edge's parts besides its forwarding rules, backend service and policy bill nothing
+        # of their own (Google-managed certificates are free).
+        "google_compute_region_network_endpoint_group", "google_compute_url_map", "google_compute_target_http_proxy",
+        "google_compute_target_https_proxy", "google_compute_managed_ssl_certificate",
+        # Services and SLOs cost nothing; their burn-rate alerts bill as alert conditions.
+        "google_monitoring_custom_service", "google_monitoring_slo",
     )},
 }
 

@@ -15,6 +15,7 @@ from environments.config import (
     DataConfig,
     DeliveryConfig,
     DisasterRecoveryConfig,
+    EdgeConfig,
     EnvironmentConfig,
     ErrorAlert,
     EventsConfig,
@@ -34,6 +35,7 @@ from environments.config import (
     ReplicaConfig,
     RunServiceConfig,
     RuntimeLoad,
+    SloConfig,
     TopicConfig,
     TrafficSplit,
     UptimeConfig,
@@ -77,6 +79,7 @@ def build_config(data: dict, name: str, shown: str) -> EnvironmentConfig:
         cost=_cost(data["cost"]),
         compliance=_compliance(data["compliance"]),
         disaster_recovery=DisasterRecoveryConfig(**data["disaster_recovery"]),
+        edge=_edge(data["edge"]),
     )
 
 
@@ -93,6 +96,7 @@ def _monitoring(settings: dict) -> MonitoringConfig:
         kafka_duration_seconds=settings["kafka"]["duration_seconds"],
         uptime=UptimeConfig(**settings["uptime"]),
         alerting=settings["alerting"],
+        slo=SloConfig(**settings["slo"]) if "slo" in settings else None,
     )
 
 
@@ -106,6 +110,22 @@ def _cost(cost: dict) -> CostConfig:
     )
 
 
+def _edge(edge: dict) -> EdgeConfig:
+    rate = edge["rate_limit"]
+    return EdgeConfig(
+        enabled=edge["enabled"],
+        domains=tuple(edge["domains"]),
+        waf_sensitivity=edge["waf_sensitivity"],
+        rate_limit_requests=rate["requests"],
+        rate_limit_interval_seconds=rate["interval_seconds"],
+        ban_seconds=rate["ban_seconds"],
+        allowed_ips=tuple(edge["allowed_ips"]),
+        denied_ips=tuple(edge["denied_ips"]),
+        cdn_default_ttl_seconds=edge["cdn_default_ttl_seconds"],
+        log_sample_rate=edge["log_sample_rate"],
+    )
+
+
 def _compliance(compliance: dict) -> ComplianceConfig:
     return ComplianceConfig(
         organization_id=compliance.get("organization_id"),
@@ -115,6 +135,7 @@ def _compliance(compliance: dict) -> ComplianceConfig:
         lock_audit_bucket=compliance["lock_audit_bucket"],
         secret_rotation_days=compliance.get("secret_rotation_days"),
         notification_emails=tuple(compliance["notification_emails"]),
+        change_alerts=compliance["change_alerts"],
     )
 
 

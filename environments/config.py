@@ -113,6 +113,7 @@ class EnvironmentConfig:
     cost: CostConfig
     compliance: ComplianceConfig
     disaster_recovery: DisasterRecoveryConfig
+    edge: EdgeConfig
 
     @property
     def is_production(self) -> bool:
@@ -381,6 +382,16 @@ class UptimeConfig:
 
 
 @dataclass(frozen=True)
+class SloConfig:
+    """The frontend's availability and latency objectives over a rolling window."""
+
+    availability_target: float
+    latency_target: float
+    latency_threshold_ms: int
+    window_days: int
+
+
+@dataclass(frozen=True)
 class MonitoringConfig:
     """Notification channels, alert thresholds and durations, uptime checks, log retention."""
 
@@ -396,6 +407,7 @@ class MonitoringConfig:
     # "per-runtime"; "broad": one condition per signal over all runtimes; "none": no condition that
     # notifies a person (the dashboard, uptime checks, Sentry and the deploy's smoke tests remain).
     alerting: str = "per-runtime"
+    slo: Optional["SloConfig"] = None
 
     @property
     def broad(self) -> bool:
@@ -431,10 +443,27 @@ class ComplianceConfig:
     lock_audit_bucket: bool
     secret_rotation_days: Optional[int]
     notification_emails: tuple[str, ...]
+    change_alerts: bool
 
     @property
     def data_access_everywhere(self) -> bool:
         return self.data_access_services == ("allServices",)
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """The load balancer in front of the frontend, its certificate, Cloud Armor policy and CDN."""
+
+    enabled: bool
+    domains: tuple[str, ...]
+    waf_sensitivity: int
+    rate_limit_requests: int
+    rate_limit_interval_seconds: int
+    ban_seconds: int
+    allowed_ips: tuple[str, ...]
+    denied_ips: tuple[str, ...]
+    cdn_default_ttl_seconds: int
+    log_sample_rate: float
 
 
 @dataclass(frozen=True)

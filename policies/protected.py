@@ -27,9 +27,10 @@ def _holds_data(bucket: Mapping[str, Any]) -> bool:
     return (bucket.get("labels") or {}).get(BUCKET_CONTENT_LABEL) != REBUILT_CONTENT
 
 
-def _private_services_range(address: Mapping[str, Any]) -> bool:
-    # Only the private services access range: Cloud SQL and Redis hold addresses inside it.
-    return address.get("purpose") == "VPC_PEERING"
+def _range_or_edge_address(address: Mapping[str, Any]) -> bool:
+    # The private services access range (Cloud SQL and Redis hold addresses inside it) and the
+    # edge's external address (users' DNS records point at it).
+    return address.get("purpose") == "VPC_PEERING" or address.get("address_type") == "EXTERNAL"
 
 
 PROTECTED: dict[str, Protected] = {
@@ -48,7 +49,9 @@ PROTECTED: dict[str, Protected] = {
     "google_logging_project_bucket_config": Protected("a log bucket: its retained logs go with it"),
     "google_artifact_registry_repository": Protected("the image repository: every image the services run goes with it"),
     "google_compute_global_address": Protected(
-        "the private services access range: Cloud SQL and Redis addresses live in it", _private_services_range),
+        "the private services access range (Cloud SQL and Redis addresses live in it) or the edge's address "
+        "(every domain's DNS record points at it; a new one means new records and a wait for them)",
+        _range_or_edge_address),
     "google_service_networking_connection": Protected(
         "the private services peering: Cloud SQL and Redis are reached through it"),
     "google_iam_workload_identity_pool": Protected(

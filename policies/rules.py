@@ -230,6 +230,20 @@ def _kafka_on_cloud_run(r: Resource) -> list[str]:
     return []
 
 
+def _public_without_edge(r: Resource) -> list[str]:
+    """Production's internet traffic comes through the edge's load balancer (Cloud Armor, rate
+    limit); a runtime the internet reaches directly gets round both."""
+    if not r.config.is_production:
+        return []
+    if r.type == "google_cloud_run_v2_service":
+        ingress = r.body.get("ingress", "INGRESS_TRAFFIC_ALL")
+        public = ingress == "INGRESS_TRAFFIC_ALL"
+    else:
+        ingress = _get(r.body, "service_config", "ingress_settings", default="ALLOW_ALL")
+        public = ingress == "ALLOW_ALL"
+    return [f"ingress is {ingress} in production: the internet reaches it without Cloud Armor"] if public else []
+
+
 RUN = frozenset({"google_cloud_run_v2_service"})
 RUNTIMES = frozenset({"google_cloud_run_v2_service", "google_cloudfunctions2_function"})
 
@@ -269,5 +283,9 @@ RULES: tuple[Rule, ...] = (
          frozenset({"google_storage_bucket"}), _bucket_access),
     Rule("HP-014", WARNING, "Production Kafka on the Cloud Run backend",
          "set events.backend: managed in the production file", RUN, _kafka_on_cloud_run),
+    Rule("HP-015", ERROR, "In production no runtime answers the internet except through the edge",
+         "turn edge.enabled on and keep ingress internal (INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER for what the "
+         "load balancer serves, ALLOW_INTERNAL_ONLY for the API); a runtime that must answer directly (a "
+         "webhook receiver) is suppressed with its reason", RUNTIMES, _public_without_edge),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}

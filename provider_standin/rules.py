@@ -35,7 +35,7 @@ def _fail(context: PlanContext, rule_name: str, message: str, key: str = "") -> 
 _ATTRIBUTION_KEY = "goog-terraform-provisioned"  # transport/config.go:758
 
 
-def set_labels_diff(context: PlanContext) -> None:
+def set_labels_diff(context: PlanContext, *, skip_attribution: bool = False) -> None:
     """terraform_labels = provider default_labels + labels (resource wins); effective_labels follows."""
     labels = context.planned.get("labels")
     if is_unknown(labels) or not is_wholly_known(labels):
@@ -45,7 +45,7 @@ def set_labels_diff(context: PlanContext) -> None:
     provider = context.provider
     terraform_labels = dict(provider.default_labels)
     prior_effective = (context.prior or {}).get("effective_labels") or {}
-    if provider.add_attribution_label and (
+    if not skip_attribution and provider.add_attribution_label and (
         _ATTRIBUTION_KEY in prior_effective
         or provider.attribution_strategy == "PROACTIVE"
         or (provider.attribution_strategy == "CREATION_ONLY" and context.creating)
@@ -60,6 +60,10 @@ def set_labels_diff(context: PlanContext) -> None:
         if key not in terraform_labels:
             effective.pop(key, None)
     context.planned["effective_labels"] = effective
+
+
+def set_labels_diff_without_attribution(context: PlanContext) -> None:
+    set_labels_diff(context, skip_attribution=True)
 
 
 def set_annotations_diff(context: PlanContext) -> None:
@@ -226,6 +230,16 @@ def firewall_source_fields(context: PlanContext) -> None:
               "one of source_tags, source_ranges, or source_service_accounts must be defined")
 
 
+def security_policy_rule_priorities(context: PlanContext) -> None:
+    rules = context.planned.get("rule")
+    if is_unknown(rules) or not rules:
+        return
+    priorities = [rule.get("priority") for rule in rules if not is_unknown(rule.get("priority"))]
+    if len(priorities) != len(set(priorities)):
+        _fail(context, "rulesCustomizeDiff",
+              "Two rules have the same priority, please update one of the priorities to be different.", "rule")
+
+
 def router_bgp(context: PlanContext) -> None:
     bgp = get_key(context.planned, "bgp.0")
     if not isinstance(bgp, dict) or bgp.get("advertise_mode") != "DEFAULT":
@@ -388,8 +402,16 @@ RULES: dict[str, list[Rule]] = {
              firewall_source_fields),
         _PROJECT,
     ],
+    "google_compute_backend_service": [_PROJECT],
     "google_compute_global_address": [_LABELS, _PROJECT],
+    "google_compute_global_forwarding_rule": [
+        Rule("tpgresource.SetLabelsDiffWithoutAttributionLabel", "google/tpgresource/labels.go#L151",
+             set_labels_diff_without_attribution),
+        _PROJECT,
+    ],
+    "google_compute_managed_ssl_certificate": [_PROJECT],
     "google_compute_network": [_PROJECT],
+    "google_compute_region_network_endpoint_group": [_PROJECT],
     "google_compute_router": [
         Rule("resourceComputeRouterCustomDiff", "google/services/compute/resource_compute_router.go#L39", router_bgp),
         _PROJECT,
@@ -399,6 +421,11 @@ RULES: dict[str, list[Rule]] = {
              router_nat_drain_nat_ips),
         _PROJECT,
     ],
+    "google_compute_security_policy": [
+        _PROJECT,
+        Rule("rulesCustomizeDiff", "google/services/compute/resource_compute_security_policy.go#L704",
+             security_policy_rule_priorities),
+    ],
     "google_compute_subnetwork": [
         Rule("resourceComputeSubnetworkSecondaryIpRangeSetStyleDiff", f"{_SUBNET}#L474", subnetwork_secondary_ranges_as_set),
         Rule("ForceNewIfChange(ip_cidr_range, IsShrinkageIpCidr)", f"{_SUBNET}#L41",
@@ -406,6 +433,9 @@ RULES: dict[str, list[Rule]] = {
         Rule("sendSecondaryIpRangeIfEmptyDiff", f"{_SUBNET}#L60", subnetwork_send_empty_secondary_ranges),
         _PROJECT,
     ],
+    "google_compute_target_http_proxy": [_PROJECT],
+    "google_compute_target_https_proxy": [_PROJECT],
+    "google_compute_url_map": [_PROJECT],
     "google_iam_workload_identity_pool": [_PROJECT],
     "google_iam_workload_identity_pool_provider": [_PROJECT],
     "google_logging_metric": [_PROJECT],
@@ -416,12 +446,14 @@ RULES: dict[str, list[Rule]] = {
     "google_managed_kafka_cluster": [_LABELS, _PROJECT],
     "google_managed_kafka_topic": [_PROJECT],
     "google_monitoring_alert_policy": [_PROJECT],
+    "google_monitoring_custom_service": [_PROJECT],
     "google_monitoring_dashboard": [_PROJECT],
     "google_monitoring_notification_channel": [
         Rule("sensitiveLabelCustomizeDiff", "google/services/monitoring/resource_monitoring_notification_channel.go#L40",
              notification_channel_sensitive_labels),
         _PROJECT,
     ],
+    "google_monitoring_slo": [_PROJECT],
     "google_monitoring_uptime_check_config": [_PROJECT],
     "google_project_iam_custom_role": [_PROJECT],
     "google_project_service": [_PROJECT],

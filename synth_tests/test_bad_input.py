@@ -143,6 +143,7 @@ CASES = [
     ("rotation-days-zero", mutate(_set("compliance.secret_rotation_days", 0)), "compliance.secret_rotation_days", ["below the minimum 1"]),
     ("no-compliance-recipients", mutate(_delete("compliance.notification_emails")), "compliance.notification_emails", ["required key is missing", "operations notices"]),
     ("compliance-unknown-key", mutate(_set("compliance.lock_bucket", True)), "compliance.lock_bucket", ["unknown key", "did you mean 'lock_audit_bucket'"]),
+    ("slo-in-staging", mutate(lambda data: data["monitoring"].update(slo={})), "monitoring.slo", ["too thin for an SLO", "remove monitoring.slo"]),
 ]
 
 # production's rules: the file is written as production.yaml
@@ -163,6 +164,15 @@ PRODUCTION_CASES = [
     ("drill-schedule-form", mutate(_set("disaster_recovery.drill_schedule", "quarterly"), PRODUCTION), "disaster_recovery.drill_schedule", ["not in the expected form", "Cron"]),
     ("production-redis-plaintext", mutate(_set("data.redis.transit_encryption", False), PRODUCTION), "data.redis.transit_encryption", ["without TLS"]),
     ("production-audit-unlocked", mutate(_set("compliance.lock_audit_bucket", False), PRODUCTION), "compliance.lock_audit_bucket", ["audit logs could be deleted", "lock_audit_bucket: true"]),
+    ("production-change-alerts-off", mutate(_set("compliance.change_alerts", False), PRODUCTION), "compliance.change_alerts", ["nobody would hear", "change_alerts: true"]),
+    ("edge-domain-form", mutate(_set("edge.domains", ["https://hexproperty.example/"]), PRODUCTION), "edge.domains[0]", ["is not a hostname", "no scheme"]),
+    ("edge-domain-case", mutate(_set("edge.domains", ["WWW.HexProperty.example"]), PRODUCTION), "edge.domains[0]", ["is not a hostname", "'www.hexproperty.example'"]),
+    ("edge-domain-wildcard", mutate(_set("edge.domains", ["*.hexproperty.example"]), PRODUCTION), "edge.domains[0]", ["wildcard", "list each host"]),
+    ("edge-without-domains", mutate(lambda data: data.update(edge={"enabled": True})), "edge.domains", ["certificate needs a domain"]),
+    ("edge-denied-range", mutate(_set("edge.denied_ips", ["203.0.113.0/33"]), PRODUCTION), "edge.denied_ips[0]", ["not an address range", "CIDR"]),
+    ("edge-api-wide-open", mutate(_set("api.ingress", "ALLOW_ALL"), PRODUCTION), "api.ingress", ["wider than the frontend needs", "ALLOW_INTERNAL_ONLY"]),
+    ("slo-target-above-100", mutate(_set("monitoring.slo.availability_target", 1.2), PRODUCTION), "monitoring.slo.availability_target", ["1.2", "availability_target"]),
+    ("slo-window-zero", mutate(_set("monitoring.slo.window_days", 0), PRODUCTION), "monitoring.slo.window_days", ["below the minimum 1"]),
     ("production-redis-volatile", mutate(_set("data.redis.rdb_snapshot_period", "DISABLED"), PRODUCTION), "data.redis.rdb_snapshot_period", ["without Redis persistence"]),
     ("unknown-database-client", mutate(_set("data.postgres.clients", ["api", "bookngs"])), "data.postgres.clients[1]", ["'bookngs' is not a runtime of this file", "did you mean 'bookings'"]),
     ("load-unknown-runtime", mutate(_set("load_profile.runtimes", {"serach": {"calls_per_request": 1}})), "load_profile.runtimes.serach", ["not a runtime of this file", "did you mean 'search'"]),

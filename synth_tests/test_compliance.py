@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from constructs.concerns.compliance import AUDIT_FILTER, DAY_SECONDS
-from synth_tests.helpers import only, ref, resources, under
+from constructs.concerns.compliance import AUDIT_FILTER, CHANGES_FILTER, CIS_CHANGE_FILTERS, DAY_SECONDS, ENFORCED_CONSTRAINTS
+from synth_tests.helpers import ref, resources, under
 
 ENVS = ["staging", "production"]
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id", "trigger_region"}
@@ -125,15 +125,30 @@ def with_organization(configs):
     return config, json.loads(Testing.synth(HexPropertyStack(Testing.app(), config)))
 
 
+def _org_policy(stack, constraint):
+    (policy,) = [p for p in resources(stack, "google_org_policy_policy").values() if p["name"].endswith(f"/{constraint}")]
+    return policy
+
+
 def test_an_organization_in_the_file_restricts_locations_to_both_regions(with_organization):
     config, stack = with_organization
-    policy = only(stack, "google_org_policy_policy")
+    policy = _org_policy(stack, "gcp.resourceLocations")
     assert policy["name"] == "projects/hexproperty-production/policies/gcp.resourceLocations"
     assert policy["parent"] == "projects/hexproperty-production"
     assert policy["spec"]["rules"] == [{"values": {"allowed_values": ["in:europe-west1-locations",
                                                                       "in:europe-west4-locations"]}}]
     (api,) = [a for a, b in resources(stack, "google_project_service").items() if b["service"] == "orgpolicy.googleapis.com"]
     assert policy["depends_on"] == [f"google_project_service.{api}"]
+
+
+def test_an_organization_in_the_file_stops_default_networks_keys_and_automatic_grants(with_organization):
+    _, stack = with_organization
+    assert len(resources(stack, "google_org_policy_policy")) == 1 + len(ENFORCED_CONSTRAINTS)
+    for constraint in ("compute.skipDefaultNetworkCreation", "iam.disableServiceAccountKeyCreation",
+                       "iam.disableServiceAccountKeyUpload", "iam.automaticIamGrantsForDefaultServiceAccounts"):
+        policy = _org_policy(stack, constraint)
+        assert policy["parent"] == "projects/hexproperty-production"
+        assert policy["spec"]["rules"] == [{"enforce": "TRUE"}]
 
 
 @pytest.mark.parametrize("env", ["production"])
@@ -162,7 +177,9 @@ def test_the_apis_secrets_rotate_on_a_topic_the_secret_manager_agent_may_publish
 
 
 def notice_alerts(stack, prefix):
-    return {a: p for a, p in resources(stack, "google_monitoring_alert_policy").items() if a.startswith(prefix)}
+    """Alerts on a notice topic's publishes (the compliance tier's change alert is not one)."""
+    return {a: p for a, p in resources(stack, "google_monitoring_alert_policy").items()
+            if a.startswith(prefix) and "pubsub_topic" in p["conditions"][0]["condition_threshold"]["filter"]}
 
 
 @pytest.mark.parametrize("env", ["production"])
@@ -207,3 +224,44 @@ def test_staging_sends_neither_rotation_notices_nor_drill_reminders(staging, con
 def test_the_audit_bucket_address_is_pinned(stacks, env):
     """Renaming the construct id would replace the bucket; a locked one cannot even be deleted."""
     assert set(mine(stacks[env], "google_logging_project_bucket_config")) == {"audit_log_bucket"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_one_log_based_metric_counts_the_cis_monitored_changes_per_resource_type(stacks, env):
+    (metric,) = [m for m in mine(stacks[env], "google_logging_metric").values()
+                 if m["name"] == f"hexproperty-{env}-config-changes"]
+    assert metric["filter"] == CHANGES_FILTER
+    assert [kind.split()[0] for kind in CIS_CHANGE_FILTERS] == [f"2.{n}" for n in range(4, 12)]
+    for needle in ('"roles/owner"', "auditConfigDeltas", "google.iam.admin.v1.UpdateRole", "compute.firewalls.patch",
+                   "compute.routes.insert", "compute.networks.addPeering", "storage.setIamPermissions",
+                   "cloudsql.instances.update"):
+        assert needle in metric["filter"]
+    # Project-level: it sees the _Required bucket's Admin Activity entries, whatever the sinks do.
+    assert "bucket_name" not in metric
+    assert metric["label_extractors"] == {"resource_type": "EXTRACT(resource.type)"}
+    assert metric["metric_descriptor"]["labels"][0]["key"] == "resource_type"
+
+
+def _change_alerts(stack):
+    return [p for p in mine(stack, "google_monitoring_alert_policy").values()
+            if "config-changes" in p["conditions"][0]["condition_threshold"]["filter"]]
+
+
+def test_production_alerts_the_compliance_channel_once_per_kind_of_change(production):
+    (policy,) = _change_alerts(production)
+    channels = [a for a in resources(production, "google_monitoring_notification_channel") if a.startswith("compliance_")]
+    assert sorted(policy["notification_channels"]) == sorted(
+        ref("google_monitoring_notification_channel", a, "name") for a in channels)
+    (condition,) = policy["conditions"]
+    threshold = condition["condition_threshold"]
+    assert threshold["filter"] == 'metric.type = "logging.googleapis.com/user/hexproperty-production-config-changes"'
+    (aggregation,) = threshold["aggregations"]
+    assert aggregation["group_by_fields"] == ["metric.label.resource_type"]
+    assert (threshold["comparison"], threshold["threshold_value"], threshold["duration"]) == ("COMPARISON_GT", 0, "0s")
+    assert "docs/runbooks/cost-and-compliance.md" in policy["documentation"]["content"]
+
+
+def test_staging_counts_the_changes_without_an_alert_condition(staging, configs):
+    """One more condition (1.50 USD a month) would lift staging's idle bill past 60 USD."""
+    assert configs["staging"].compliance.change_alerts is False
+    assert not _change_alerts(staging)

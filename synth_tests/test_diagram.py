@@ -31,10 +31,10 @@ def test_picture_has_at_most_forty_nodes_each_runtime_store_and_topic(stacks, co
 
 def test_edges_say_what_they_mean(stacks, configs):
     text = mermaid_text(render(stacks, configs))
-    for edge in ("users -->|invokes| frontend", "frontend -->|invokes| api", "bookings -->|invokes| notifications",
+    for edge in ("users -->|reaches| edge", "edge -->|routes to| frontend", "frontend -->|invokes| api", "bookings -->|invokes| notifications",
                  "api -->|reads/writes| postgres_primary", "properties -->|reads/writes| redis",
                  "bookings -->|produces| kafka", "search -->|consumes| kafka",
-                 "postgres_primary -->|replicates to| postgres_replica", "monitoring -->|checks uptime| frontend"):
+                 "postgres_primary -->|replicates to| postgres_replica", "monitoring -->|checks uptime| edge"):
         assert f"  {edge}\n" in text
     assert re.search(r"^  \w+ (-->|-\.->) \w+$", text, re.M) is None, "every edge is labelled"
 

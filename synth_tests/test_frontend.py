@@ -17,10 +17,12 @@ def test_scaling_and_resources_come_from_the_file(stacks, configs, env):
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])
-def test_public_with_invoker_check_disabled_and_own_identity(stacks, env):
+def test_public_with_invoker_check_disabled_and_own_identity(stacks, configs, env):
+    """Production's edge is on: only its load balancer reaches the service, *.run.app no longer does."""
     stack = stacks[env]
     frontend = run_service(stack, f"hexproperty-{env}-frontend")
-    assert frontend["ingress"] == "INGRESS_TRAFFIC_ALL"
+    assert configs[env].edge.enabled is (env == "production")
+    assert frontend["ingress"] == ("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" if env == "production" else "INGRESS_TRAFFIC_ALL")
     assert frontend["invoker_iam_disabled"] is True
     account = service_account_address(stack, f"hp-{env}-frontend")
     assert frontend["template"]["service_account"] == ref("google_service_account", account, "email")

@@ -151,7 +151,7 @@ LAYERS = {
 # A tier's own parts, which no other module uses; otherwise a tier imports no other tier.
 TIER_PARTS = {
     "constructs.tiers.data": {"constructs.tiers.backup_copy", "constructs.tiers.sql_autopause"},
-    "constructs.tiers.monitoring": {"constructs.tiers.monitoring_dashboard"},
+    "constructs.tiers.monitoring": {"constructs.tiers.monitoring_dashboard", "constructs.tiers.slo"},
 }
 
 

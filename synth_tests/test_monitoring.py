@@ -204,10 +204,17 @@ def test_managed_kafka_alerts_when_the_cluster_stops_serving(production, configs
 def test_uptime_checks_probe_the_frontend_and_the_api_hosts(stacks, configs, env):
     stack, settings = stacks[env], configs[env].monitoring.uptime
     checks = {b["display_name"]: b for b in resources(stack, "google_monitoring_uptime_check_config").values()}
-    frontend, api = checks[f"hexproperty-{env}-frontend is up"], checks[f"hexproperty-{env}-api is up"]
+    frontend = checks.pop(f"hexproperty-{env}-frontend is up")
     frontend_address = address_of(stack, "google_cloud_run_v2_service", f"hexproperty-{env}-frontend")
-    assert frontend["monitored_resource"]["labels"]["host"] == \
-        '${trimprefix(google_cloud_run_v2_service.' + frontend_address + '.uri, "https://")}'
+    # Where users go: the edge's first domain when it is on, else the service's own URL.
+    users_host = (f'"https://{configs[env].edge.domains[0]}"' if configs[env].edge.enabled
+                  else f"google_cloud_run_v2_service.{frontend_address}.uri")
+    assert frontend["monitored_resource"]["labels"]["host"] == '${trimprefix(' + users_host + ', "https://")}'
+    if configs[env].edge.enabled:
+        # The API answers the VPC only: nothing outside can probe it, and users never reach it.
+        assert checks == {}
+        return
+    api = checks.pop(f"hexproperty-{env}-api is up")
     assert api["monitored_resource"]["labels"]["host"] == \
         '${trimprefix(google_cloudfunctions2_function.' + api_function_address(stack) + '.service_config[0].uri, "https://")}'
     for check, path in ((frontend, settings.frontend_path), (api, settings.api_path)):
@@ -221,10 +228,13 @@ def test_uptime_checks_probe_the_frontend_and_the_api_hosts(stacks, configs, env
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_monitoring_agent_may_invoke_the_api_and_nothing_else(stacks, env):
+def test_the_monitoring_agent_may_invoke_the_api_and_nothing_else(stacks, configs, env):
     stack = stacks[env]
     grants = [b for b in resources(stack, "google_cloud_run_v2_service_iam_member").values()
               if "gcp-sa-monitoring-notification" in b["member"]]
+    if configs[env].edge.enabled:
+        assert grants == []  # no check probes the API
+        return
     assert len(grants) == 1
     assert grants[0]["name"] == ref("google_cloudfunctions2_function", api_function_address(stack), "name")
     assert grants[0]["role"] == "roles/run.invoker"
@@ -235,7 +245,7 @@ def test_the_monitoring_agent_may_invoke_the_api_and_nothing_else(stacks, env):
 @pytest.mark.parametrize("env", PER_RUNTIME)
 def test_uptime_failure_alerts_follow_their_checks(stacks, configs, env):
     stack, settings = stacks[env], configs[env].monitoring.uptime
-    for name in ("frontend", "api"):
+    for name in ("frontend",) if configs[env].edge.enabled else ("frontend", "api"):
         check = address_of_attr(stack, "google_monitoring_uptime_check_config", "display_name",
                                 f"hexproperty-{env}-{name} is up")
         condition = threshold(policies(stack)[f"uptime-{name}"])

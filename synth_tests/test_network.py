@@ -52,8 +52,9 @@ def test_direct_vpc_subnet_is_26_or_larger_with_private_google_access(env):
 
 def test_private_services_access(env):
     stack, config = env
-    (address_id,) = resources(stack, "google_compute_global_address")
-    address = only(stack, "google_compute_global_address")
+    # The one internal global address (production's edge has an external one of its own).
+    (address_id, address), = [(a, b) for a, b in resources(stack, "google_compute_global_address").items()
+                              if b["address_type"] == "INTERNAL"]
     psa = ipaddress.IPv4Network(config.network.private_services_cidr)
     assert (address["purpose"], address["address_type"]) == ("VPC_PEERING", "INTERNAL")
     assert (address["address"], address["prefix_length"]) == (str(psa.network_address), psa.prefixlen)

@@ -64,9 +64,10 @@ CASES = [
     ("HP-004", "staging", "google_cloud_run_v2_service", run_body(), run_body(template={"scaling": {"min_instance_count": 0}})),
     ("HP-004", "staging", "google_cloudfunctions2_function", {"service_config": {"max_instance_count": 3}}, {"service_config": {}}),
     ("HP-005", "production", "google_cloud_run_v2_service", run_body(), run_body(ingress="INGRESS_TRAFFIC_ALL")),
-    ("HP-005", "production", "google_cloudfunctions2_function",
-     {"name": "hexproperty-production-api", "service_config": {"ingress_settings": "ALLOW_ALL"}},
-     {"name": "hexproperty-production-sql-autopause", "service_config": {"ingress_settings": "ALLOW_ALL"}}),
+    # Staging's file gives its API ALLOW_ALL (production's sits behind the edge).
+    ("HP-005", "staging", "google_cloudfunctions2_function",
+     {"name": "hexproperty-staging-api", "service_config": {"ingress_settings": "ALLOW_ALL"}},
+     {"name": "hexproperty-staging-sql-autopause", "service_config": {"ingress_settings": "ALLOW_ALL"}}),
     ("HP-006", "production", "google_cloud_run_v2_service_iam_member",
      {"role": "roles/run.invoker", "member": "serviceAccount:x@p.iam.gserviceaccount.com"},
      {"role": "roles/run.invoker", "member": "allUsers"}),
@@ -86,6 +87,11 @@ CASES = [
      sql_body(ip_configuration={"ipv4_enabled": True, "ssl_mode": "ALLOW_UNENCRYPTED_AND_ENCRYPTED"})),
     ("HP-013", "production", "google_storage_bucket", bucket_body(), bucket_body(public_access_prevention="inherited")),
     ("HP-014", "production", "google_cloud_run_v2_service", run_body(), run_body(labels={**LABELS, "tier": "events"})),
+    ("HP-015", "production", "google_cloud_run_v2_service", run_body(ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"),
+     run_body(name="hexproperty-production-frontend", ingress="INGRESS_TRAFFIC_ALL")),
+    ("HP-015", "production", "google_cloudfunctions2_function",
+     {"name": "hexproperty-production-api", "service_config": {"ingress_settings": "ALLOW_INTERNAL_ONLY"}},
+     {"name": "hexproperty-production-api", "service_config": {"ingress_settings": "ALLOW_ALL"}}),
 ]
 
 

@@ -28,12 +28,12 @@ def test_function_source_buckets_are_rebuilt_and_every_other_bucket_holds_data(s
             assert (protection("google_storage_bucket", bucket) is None) == rebuilt, name
 
 
-def test_only_the_private_services_range_is_a_protected_address(stacks):
-    for stack in stacks.values():
+def test_the_private_services_range_and_the_edge_address_are_protected(stacks):
+    for env, stack in stacks.items():
         addresses = resources(stack, "google_compute_global_address")
-        protected = [name for name, body in addresses.items() if protection("google_compute_global_address", body)]
-        assert protected == [name for name, body in addresses.items() if body["purpose"] == "VPC_PEERING"]
-        assert len(protected) == 1
+        protected = sorted(name for name, body in addresses.items() if protection("google_compute_global_address", body))
+        expected = ["private_services_range"] + (["edge_address"] if env == "production" else [])
+        assert protected == sorted(expected)
 
 
 def test_each_stack_protects_its_data_and_identities(staging, production):

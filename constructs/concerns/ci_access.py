@@ -29,6 +29,7 @@ EVENT_TRIGGERED_FUNCTION = "google_cloudfunctions2_function (event_trigger)"
 SERVICE_ACCOUNTS_ROLE = "ciServiceAccounts"
 SECRETS_ROLE = "ciSecrets"
 FIREWALLS_ROLE = "ciFirewalls"
+SECURITY_POLICIES_ROLE = "ciSecurityPolicies"
 PLANNER_ROLE = "ciPlanner"
 
 # Granted by an administrator outside the project (docs/runbooks/deploy.md, Budgets and the billing account).
@@ -61,6 +62,29 @@ DEPLOY_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The Cloud Functions API creates an event-triggered function's Eventarc trigger with the caller's rights.
     EVENT_TRIGGERED_FUNCTION: _crud("eventarc.triggers"),
     "google_compute_firewall": (*_crud("compute.firewalls"), "compute.networks.updatePolicy"),
+    # The edge (load balancer): each part uses the one it points at.
+    "google_compute_backend_service": (*_crud("compute.backendServices"), "compute.backendServices.setSecurityPolicy",
+                                       "compute.regionNetworkEndpointGroups.use", "compute.securityPolicies.use",
+                                       "compute.globalOperations.get"),
+    "google_compute_global_forwarding_rule": (
+        "compute.globalForwardingRules.create", "compute.globalForwardingRules.get", "compute.globalForwardingRules.delete",
+        "compute.globalForwardingRules.setLabels", "compute.globalForwardingRules.setTarget", "compute.globalAddresses.use",
+        "compute.targetHttpProxies.use", "compute.targetHttpsProxies.use", "compute.globalOperations.get"),
+    "google_compute_managed_ssl_certificate": ("compute.sslCertificates.create", "compute.sslCertificates.get",
+                                               "compute.sslCertificates.delete", "compute.globalOperations.get"),
+    "google_compute_region_network_endpoint_group": ("compute.regionNetworkEndpointGroups.create",
+                                                     "compute.regionNetworkEndpointGroups.get",
+                                                     "compute.regionNetworkEndpointGroups.delete",
+                                                     "compute.regionOperations.get"),
+    "google_compute_security_policy": (*_crud("compute.securityPolicies"), "compute.globalOperations.get"),
+    "google_compute_target_http_proxy": ("compute.targetHttpProxies.create", "compute.targetHttpProxies.get",
+                                         "compute.targetHttpProxies.delete", "compute.targetHttpProxies.setUrlMap",
+                                         "compute.urlMaps.use", "compute.globalOperations.get"),
+    "google_compute_target_https_proxy": ("compute.targetHttpsProxies.create", "compute.targetHttpsProxies.get",
+                                          "compute.targetHttpsProxies.delete", "compute.targetHttpsProxies.setUrlMap",
+                                          "compute.targetHttpsProxies.setSslCertificates", "compute.sslCertificates.get",
+                                          "compute.urlMaps.use", "compute.globalOperations.get"),
+    "google_compute_url_map": (*_crud("compute.urlMaps"), "compute.backendServices.use", "compute.globalOperations.get"),
     "google_compute_global_address": ("compute.globalAddresses.create", "compute.globalAddresses.get",
                                       "compute.globalAddresses.delete", "compute.globalOperations.get"),
     "google_compute_network": (*_crud("compute.networks"), "compute.globalOperations.get"),
@@ -74,8 +98,10 @@ DEPLOY_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "google_managed_kafka_cluster": _crud("managedkafka.clusters"),
     "google_managed_kafka_topic": _crud("managedkafka.topics"),
     "google_monitoring_alert_policy": _crud("monitoring.alertPolicies"),
+    "google_monitoring_custom_service": _crud("monitoring.services"),
     "google_monitoring_dashboard": _crud("monitoring.dashboards"),
     "google_monitoring_notification_channel": _crud("monitoring.notificationChannels"),
+    "google_monitoring_slo": _crud("monitoring.slos"),
     "google_monitoring_uptime_check_config": _crud("monitoring.uptimeCheckConfigs"),
     "google_org_policy_policy": _crud("orgpolicy.policies"),
     "google_project_iam_audit_config": ("resourcemanager.projects.getIamPolicy", "resourcemanager.projects.setIamPolicy"),
@@ -140,6 +166,16 @@ DEPLOYER_ROLES_BY_TYPE: dict[str, tuple[str, ...]] = {
     # add SSL and security policies too, so a custom role holds exactly the firewall verbs.
     EVENT_TRIGGERED_FUNCTION: ("roles/eventarc.admin",),
     "google_compute_firewall": (FIREWALLS_ROLE,),
+    # The edge: roles/compute.loadBalancerAdmin may use security policies but not write them;
+    # securityAdmin would add firewall rules too, so a custom role holds the policy verbs.
+    "google_compute_backend_service": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_global_forwarding_rule": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_managed_ssl_certificate": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_region_network_endpoint_group": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_security_policy": (SECURITY_POLICIES_ROLE,),
+    "google_compute_target_http_proxy": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_target_https_proxy": ("roles/compute.loadBalancerAdmin",),
+    "google_compute_url_map": ("roles/compute.loadBalancerAdmin",),
     "google_compute_global_address": ("roles/compute.networkAdmin",),
     "google_compute_network": ("roles/compute.networkAdmin",),
     "google_compute_router": ("roles/compute.networkAdmin",),
@@ -152,8 +188,10 @@ DEPLOYER_ROLES_BY_TYPE: dict[str, tuple[str, ...]] = {
     "google_managed_kafka_cluster": ("roles/managedkafka.admin",),
     "google_managed_kafka_topic": ("roles/managedkafka.admin",),
     "google_monitoring_alert_policy": ("roles/monitoring.editor",),
+    "google_monitoring_custom_service": ("roles/monitoring.editor",),
     "google_monitoring_dashboard": ("roles/monitoring.editor",),
     "google_monitoring_notification_channel": ("roles/monitoring.editor",),
+    "google_monitoring_slo": ("roles/monitoring.editor",),
     "google_monitoring_uptime_check_config": ("roles/monitoring.editor",),
     # Only grantable on the organization, by its administrator.
     "google_org_policy_policy": (OUTSIDE_PROJECT,),
@@ -194,6 +232,10 @@ CUSTOM_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
                    "secretmanager.versions.add", "secretmanager.versions.get", "secretmanager.versions.list",
                    "secretmanager.versions.enable", "secretmanager.versions.disable",
                    "secretmanager.versions.destroy"),
+    SECURITY_POLICIES_ROLE: ("compute.securityPolicies.create", "compute.securityPolicies.get",
+                             "compute.securityPolicies.list", "compute.securityPolicies.update",
+                             "compute.securityPolicies.delete", "compute.securityPolicies.use",
+                             "compute.globalOperations.get"),
     FIREWALLS_ROLE: ("compute.firewalls.create", "compute.firewalls.get", "compute.firewalls.list",
                      "compute.firewalls.update", "compute.firewalls.delete", "compute.networks.updatePolicy",
                      "compute.globalOperations.get"),
@@ -211,6 +253,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "roles/compute.networkAdmin": ("compute.networks.*", "compute.subnetworks.*", "compute.routers.*",
                                    "compute.addresses.*", "compute.globalAddresses.*", "compute.globalOperations.*",
                                    "compute.regionOperations.*", "compute.firewalls.get", "compute.firewalls.list"),
+    # Backend services, URL maps, proxies, forwarding rules, SSL certificates, NEGs; security policies only used.
+    "roles/compute.loadBalancerAdmin": ("compute.backendServices.*", "compute.urlMaps.*", "compute.targetHttpProxies.*",
+                                        "compute.targetHttpsProxies.*", "compute.globalForwardingRules.*",
+                                        "compute.sslCertificates.*", "compute.networkEndpointGroups.*",
+                                        "compute.regionNetworkEndpointGroups.*", "compute.globalAddresses.use",
+                                        "compute.securityPolicies.get", "compute.securityPolicies.list",
+                                        "compute.securityPolicies.use", "compute.globalOperations.*",
+                                        "compute.regionOperations.*"),
     "roles/eventarc.admin": ("eventarc.*",),
     "roles/iam.roleAdmin": ("iam.roles.*",),
     "roles/iam.serviceAccountUser": ("iam.serviceAccounts.actAs", "iam.serviceAccounts.get", "iam.serviceAccounts.list"),

@@ -4,7 +4,12 @@
   Data Access for the services the file names (production: all of them).
 - A sink copies every audit log entry into a log bucket in the environment's region with the
   file's retention; production's bucket is locked, so nobody can shorten or delete the record.
-- With an organization in the file, an org policy keeps new resources in the two regions.
+- Configuration changes (the CIS Google Cloud benchmark's monitored events 2.4-2.11) are counted
+  by one log-based metric labelled with the changed resource's type; one alert condition grouped by
+  that label emails the compliance channel once per kind of change (`compliance.change_alerts`:
+  production; staging keeps the count but no condition, to stay within its 60 USD floor).
+- With an organization in the file, org policies keep new resources in the two regions, stop
+  default networks, service account keys and automatic grants to default service accounts.
 - Secrets that rotate announce it on a topic the Secret Manager service agent may publish to;
   each notice becomes an email to `compliance.notification_emails` (the drill reminder's too).
 """
@@ -17,6 +22,8 @@ from constructs import Construct
 
 from constructs.google import (
     data_google_project,
+    logging_metric,
+    monitoring_alert_policy,
     logging_project_bucket_config,
     logging_project_sink,
     org_policy_policy,
@@ -35,6 +42,43 @@ if TYPE_CHECKING:
 TIER = "operations"
 AUDIT_FILTER = 'logName:"cloudaudit.googleapis.com"'
 DAY_SECONDS = 86_400
+CHANGES_METRIC = "config-changes"
+CHANGE_KIND_LABEL = "resource_type"
+# The CIS Google Cloud Foundations benchmark's log metric filters, one per monitored event.
+CIS_CHANGE_FILTERS = {
+    "2.4 project ownership": (
+        '(protoPayload.serviceName = "cloudresourcemanager.googleapis.com" AND '
+        '(ProjectOwnership OR projectOwnerInvitee)) OR '
+        '(protoPayload.serviceData.policyDelta.bindingDeltas.action = ("REMOVE" OR "ADD") AND '
+        'protoPayload.serviceData.policyDelta.bindingDeltas.role = "roles/owner")'),
+    "2.5 audit configuration": (
+        'protoPayload.methodName = "SetIamPolicy" AND protoPayload.serviceData.policyDelta.auditConfigDeltas:*'),
+    "2.6 custom roles": (
+        'resource.type = "iam_role" AND protoPayload.methodName = ("google.iam.admin.v1.CreateRole" OR '
+        '"google.iam.admin.v1.DeleteRole" OR "google.iam.admin.v1.UpdateRole")'),
+    "2.7 firewall rules": (
+        'resource.type = "gce_firewall_rule" AND (protoPayload.methodName:"compute.firewalls.patch" OR '
+        'protoPayload.methodName:"compute.firewalls.insert" OR protoPayload.methodName:"compute.firewalls.delete")'),
+    "2.8 routes": (
+        'resource.type = "gce_route" AND (protoPayload.methodName:"compute.routes.delete" OR '
+        'protoPayload.methodName:"compute.routes.insert")'),
+    "2.9 networks": (
+        'resource.type = "gce_network" AND (protoPayload.methodName:"compute.networks.insert" OR '
+        'protoPayload.methodName:"compute.networks.patch" OR protoPayload.methodName:"compute.networks.delete" OR '
+        'protoPayload.methodName:"compute.networks.removePeering" OR '
+        'protoPayload.methodName:"compute.networks.addPeering")'),
+    "2.10 bucket IAM": 'resource.type = "gcs_bucket" AND protoPayload.methodName = "storage.setIamPermissions"',
+    "2.11 Cloud SQL configuration": 'protoPayload.methodName = "cloudsql.instances.update"',
+}
+# Org policies besides resource locations (docs/runbooks/cost-and-compliance.md, Organization policies).
+ENFORCED_CONSTRAINTS = (
+    "compute.skipDefaultNetworkCreation",
+    "iam.disableServiceAccountKeyCreation",
+    "iam.disableServiceAccountKeyUpload",
+    "iam.automaticIamGrantsForDefaultServiceAccounts",
+)
+# One alternative a line: the cost estimate counts a labelled metric's series by its filter's lines.
+CHANGES_FILTER = "\nOR ".join(f"({f})" for f in CIS_CHANGE_FILTERS.values())
 
 
 class Compliance(Construct):
@@ -76,8 +120,10 @@ class Compliance(Construct):
             description="Cloud Audit Logs into the audit bucket",
         )
 
+        self._change_alerts(config, logging)
+
         if compliance.organization_id:
-            self._location_policy(config, apis)
+            self._org_policies(config, apis)
 
         self.rotation: Optional[SecretRotation] = None
         if compliance.secret_rotation_days:
@@ -98,18 +144,71 @@ class Compliance(Construct):
                 audit_log_config=[a.ProjectIamAuditConfigAuditLogConfig(log_type=t) for t in log_types],
             )
 
-    def _location_policy(self, config: EnvironmentConfig, apis: "Apis") -> None:
-        """gcp.resourceLocations on the project: the policy admin role exists only at organization level."""
+    def _change_alerts(self, config: EnvironmentConfig, logging) -> None:
+        """Project-level log-based metrics see every entry the project receives, the _Required
+        bucket's Admin Activity logs included, whatever the sinks and exclusions do."""
+        m = logging_metric
+        metric = m.LoggingMetric(
+            self, "changes-metric", project=config.project_id, name=config.resource_name(CHANGES_METRIC),
+            description="CIS 2.4-2.11 monitored configuration changes, per changed resource type",
+            filter=CHANGES_FILTER,
+            metric_descriptor=m.LoggingMetricMetricDescriptor(
+                metric_kind="DELTA", value_type="INT64",
+                labels=[m.LoggingMetricMetricDescriptorLabels(
+                    key=CHANGE_KIND_LABEL, value_type="STRING", description="Type of the changed resource")]),
+            label_extractors={CHANGE_KIND_LABEL: "EXTRACT(resource.type)"},
+            depends_on=[logging])
+        if not config.compliance.change_alerts:
+            return
+        a = monitoring_alert_policy
+        subject = f"{config.name}: a monitored configuration change"
+        kinds = "\n".join(f"- CIS {kind}" for kind in CIS_CHANGE_FILTERS)
+        a.MonitoringAlertPolicy(
+            self, "changes-alert", display_name=subject, combiner="OR",
+            conditions=[a.MonitoringAlertPolicyConditions(
+                display_name="Configuration changes, per changed resource type",
+                condition_threshold=a.MonitoringAlertPolicyConditionsConditionThreshold(
+                    # No resource.type: entries whose resource Monitoring does not know (project,
+                    # iam_role, gce_firewall_rule...) are written against the global resource.
+                    filter=f'metric.type = "logging.googleapis.com/user/{config.resource_name(CHANGES_METRIC)}"',
+                    aggregations=[a.MonitoringAlertPolicyConditionsConditionThresholdAggregations(
+                        alignment_period="300s", per_series_aligner="ALIGN_SUM", cross_series_reducer="REDUCE_SUM",
+                        group_by_fields=[f"metric.label.{CHANGE_KIND_LABEL}"])],
+                    comparison="COMPARISON_GT", threshold_value=0, duration="0s",
+                    # No change is the normal state, not missing data to alert on.
+                    evaluation_missing_data="EVALUATION_MISSING_DATA_INACTIVE"),
+            )],
+            notification_channels=[c.name for c in self.channels],
+            alert_strategy=a.MonitoringAlertPolicyAlertStrategy(auto_close="86400s"),
+            documentation=a.MonitoringAlertPolicyDocumentation(
+                mime_type="text/markdown", subject=subject,
+                content=("Someone changed one of the CIS benchmark's monitored settings (the incident names the "
+                         f"resource type):\n{kinds}\n\nFind who and what in the audit logs "
+                         "(docs/runbooks/cost-and-compliance.md, Configuration changes); a change Terraform "
+                         "did not make is undone by the next deploy or written into the code.")),
+            user_labels=config.labels(TIER, "changes"),
+            depends_on=[metric, self._monitoring])
+
+    def _org_policies(self, config: EnvironmentConfig, apis: "Apis") -> None:
+        """Set on the project: the policy admin role exists only at organization level. The boolean
+        constraints forbid what this stack never does (it runs its own network and its own
+        identities, and creates no key), so they are enforced at once rather than dry-run first."""
         o = org_policy_policy
-        o.OrgPolicyPolicy(
-            self,
-            "resource-locations",
-            name=f"projects/{config.project_id}/policies/gcp.resourceLocations",
-            parent=f"projects/{config.project_id}",
-            spec=o.OrgPolicyPolicySpec(rules=[o.OrgPolicyPolicySpecRules(values=o.OrgPolicyPolicySpecRulesValues(
-                allowed_values=[f"in:{region}-locations" for region in (config.region, config.dr_region)]))]),
-            depends_on=[apis.enable("orgpolicy.googleapis.com")],
-        )
+        orgpolicy = apis.enable("orgpolicy.googleapis.com")
+        parent = f"projects/{config.project_id}"
+        locations = o.OrgPolicyPolicySpecRulesValues(
+            allowed_values=[f"in:{region}-locations" for region in (config.region, config.dr_region)])
+        rules = {"gcp.resourceLocations": o.OrgPolicyPolicySpecRules(values=locations)}
+        rules.update({constraint: o.OrgPolicyPolicySpecRules(enforce="TRUE") for constraint in ENFORCED_CONSTRAINTS})
+        for constraint, rule in rules.items():
+            o.OrgPolicyPolicy(
+                self,
+                "resource-locations" if constraint == "gcp.resourceLocations" else constraint.split(".")[1],
+                name=f"{parent}/policies/{constraint}",
+                parent=parent,
+                spec=o.OrgPolicyPolicySpec(rules=[rule]),
+                depends_on=[orgpolicy],
+            )
 
     def _rotation(self, config: EnvironmentConfig, apis: "Apis") -> SecretRotation:
         topic = pubsub_topic.PubsubTopic(

@@ -11,8 +11,9 @@ its numeric id and its owner's, from the events the workflows use. Three account
 - the **planner** reads: state, and what a plan refreshes (one custom read-only role). Pull
   requests into the environment's `plan_branches`, pushes to its deploy branches (the plan that
   reviewers approve) and the drift workflow's `drift` GitHub environment may impersonate it.
-- the **smoke** account may only invoke the API (the main stack grants it run.invoker there), so
-  the smoke tests after an apply can call it with an ID token.
+- the **smoke** account may only invoke the API (the main stack grants it run.invoker there where the
+  API answers the internet, that is without the edge), so the smoke tests after an apply can call
+  it with an ID token.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ TIER = "frontend"
 
 
 class Frontend(CloudRunService):
-    """Reachable by anyone; it calls the API and services with its own identity.
+    """Reachable by anyone: through the edge's load balancer only when `edge.enabled` (then
+    `*.run.app` no longer answers the internet), else directly. It calls the API and services with
+    its own identity.
 
     `callee_urls` carries the URL of every runtime it calls (`API_URL`, `SEARCH_URL`, ...);
     `env` what other tiers hand it (for example the Kafka address).
@@ -31,7 +33,7 @@ class Frontend(CloudRunService):
             config=config,
             settings=config.frontend,
             tier=TIER,
-            ingress="INGRESS_TRAFFIC_ALL",
+            ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" if config.edge.enabled else "INGRESS_TRAFFIC_ALL",
             public=True,
             network=network,
             apis=apis,

@@ -12,6 +12,8 @@ request latency, error rates, resource utilization and user experience).
   host; no at-the-cap or utilization conditions (the dashboard shows them); Kafka down as above.
   `none` (staging): no condition that notifies a person; the dashboard, the uptime checks' own
   status, Sentry's error alerts and the deploy workflow's smoke tests are staging's signals.
+- **SLOs** (`monitoring.slo`, production): the frontend's availability and latency objectives with
+  fast and slow burn-rate alerts (slo.py); their error budgets on the dashboard.
 - **Uptime checks** on the frontend and the API.
 - **Logs**: application logs routed into a regional bucket with the file's retention, and a
   log-based metric counting application errors. The dashboard lives in monitoring_dashboard.py.
@@ -40,6 +42,7 @@ from constructs.google import (
 )
 from constructs.shared.protection import keep
 from constructs.tiers.monitoring_dashboard import dashboard_json
+from constructs.tiers.slo import FrontendSlos, slo_names
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -63,7 +66,8 @@ class Monitoring(Construct):
     max instances or None when the cap is not a scaling signal)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis",
-                 runtimes: dict[str, tuple[str, int | None]], frontend_url: str, api_uri: str, api_function_name: str):
+                 runtimes: dict[str, tuple[str, int | None]], frontend_url: str, api_uri: str | None,
+                 api_function_name: str):
         super().__init__(scope, id_)
         self._config = config
         self._settings = config.monitoring
@@ -92,9 +96,14 @@ class Monitoring(Construct):
             self._data_alerts()
         if self._settings.notifies:
             self._kafka_alert()
+        if self._settings.slo is not None:
+            FrontendSlos(self, "slo", config=config, frontend_service=runtimes["frontend"][0], channels=self.channels,
+                         depends_on=[monitoring])
         self._uptime_checks(frontend_url, api_uri, api_function_name)
         monitoring_dashboard.MonitoringDashboard(
-            self, "dashboard", dashboard_json=dashboard_json(config, {n: s for n, (s, _) in runtimes.items()}),
+            self, "dashboard", dashboard_json=dashboard_json(
+                config, {n: s for n, (s, _) in runtimes.items()},
+                slo_names(config) if self._settings.slo is not None else {}),
             depends_on=[monitoring])
 
     # --- logs -----------------------------------------------------------------------------
@@ -238,20 +247,23 @@ class Monitoring(Construct):
 
     # --- uptime -----------------------------------------------------------------------------
 
-    def _uptime_checks(self, frontend_url: str, api_uri: str, api_function_name: str) -> None:
+    def _uptime_checks(self, frontend_url: str, api_uri: str | None, api_function_name: str) -> None:
+        """`api_uri` None: the API answers the VPC only, and the frontend's check is the users' path."""
         config, settings = self._config, self._settings.uptime
-        # The API's ingress is ALLOW_ALL but invoking it takes roles/run.invoker: the checkers send an
-        # OIDC token of the Monitoring service agent, which may invoke the API's service and nothing else.
-        # The agent exists once the project has a notification channel (the channels above).
-        number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
-        cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
-            self, "uptime-invokes-api", project=config.project_id, location=config.region, name=api_function_name,
-            role="roles/run.invoker",
-            member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
-            depends_on=self.channels)
+        targets = [("frontend", frontend_url, settings.frontend_path, False)]
+        if api_uri is not None:
+            targets.append(("api", api_uri, settings.api_path, True))
+            # The API's ingress is ALLOW_ALL but invoking it takes roles/run.invoker: the checkers send an
+            # OIDC token of the Monitoring service agent, which may invoke the API's service and nothing else.
+            # The agent exists once the project has a notification channel (the channels above).
+            number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
+            cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+                self, "uptime-invokes-api", project=config.project_id, location=config.region, name=api_function_name,
+                role="roles/run.invoker",
+                member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
+                depends_on=self.channels)
         check_ids = []
-        for name, url, path, authenticated in (("frontend", frontend_url, settings.frontend_path, False),
-                                                ("api", api_uri, settings.api_path, True)):
+        for name, url, path, authenticated in targets:
             check = uptime.MonitoringUptimeCheckConfig(
                 self, f"uptime-check-{name}", display_name=f"{config.resource_name(name)} is up", timeout=f"{settings.timeout_seconds}s",
                 period=f"{settings.period_seconds}s",

@@ -14,12 +14,16 @@ from environments.config import DataNames, EnvironmentConfig
 WIDTH, HEIGHT, COLUMNS = 16, 4, 48  # a mosaic is 48 columns wide: three charts per row
 
 
-def dashboard_json(config: EnvironmentConfig, runtimes: dict[str, str]) -> str:
-    """`runtimes` maps each runtime's name to its Cloud Run service name (functions included)."""
+def dashboard_json(config: EnvironmentConfig, runtimes: dict[str, str], slos: dict[str, str]) -> str:
+    """`runtimes` maps each runtime's name to its Cloud Run service name (functions included);
+    `slos` each frontend SLO's kind to its name in the Monitoring API (none: no SLO)."""
     sections: list[tuple[str, list[dict]]] = []
     for tier, names in (("frontend", ["frontend"]), ("api", ["api"]),
                         ("microservices", [s.name for s in config.microservices])):
-        sections.append((tier, [chart for name in names for chart in _runtime_charts(name, runtimes[name])]))
+        charts = [chart for name in names for chart in _runtime_charts(name, runtimes[name])]
+        if tier == "frontend":
+            charts += [_budget_chart(kind, name) for kind, name in slos.items()]
+        sections.append((tier, charts))
     sections.append(("data", _sql_charts(config) + _redis_charts(config)))
     sections.append(("events", _kafka_charts(config, runtimes.get("kafka"))))
 
@@ -44,6 +48,14 @@ def _chart(title: str, filter_: str, aligner: str, reducer: str = "REDUCE_SUM", 
     return {"title": title, "xyChart": {"dataSets": [{
         "plotType": plot, "targetAxis": "Y1",
         "timeSeriesQuery": {"timeSeriesFilter": {"filter": filter_, "aggregation": aggregation}},
+    }]}}
+
+
+def _budget_chart(kind: str, slo_name: str) -> dict:
+    """The share of the SLO's error budget left over its window (1 is untouched, below 0 spent)."""
+    return {"title": f"frontend: {kind} error budget left", "xyChart": {"dataSets": [{
+        "plotType": "LINE", "targetAxis": "Y1",
+        "timeSeriesQuery": {"timeSeriesFilter": {"filter": f'select_slo_budget_fraction("{slo_name}")'}},
     }]}}
 
 

@@ -16,6 +16,7 @@ from environments.checks.cost import cost_problems
 from environments.checks.data import data_problems
 from environments.checks.delivery import delivery_problems
 from environments.checks.disaster_recovery import disaster_recovery_problems
+from environments.checks.edge import edge_problems
 from environments.checks.events import events_problems
 from environments.checks.load_profile import load_profile_problems
 from environments.checks.monitoring import monitoring_problems
@@ -40,6 +41,7 @@ def semantic_problems(data: dict, shown: str, name: str) -> Iterator[Problem]:
     yield from cost_problems(shown, data["cost"])
     yield from compliance_problems(shown, data["compliance"], name)
     yield from disaster_recovery_problems(shown, data)
+    yield from edge_problems(shown, data["edge"], data["api"])
     if name == PRODUCTION:
         yield from retention_floor_problems(shown, data)
     yield from name_problems(shown, data, name)

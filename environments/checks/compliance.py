@@ -1,4 +1,4 @@
-"""Checks of ComplianceConfig: data-access services, production's locked audit bucket."""
+"""Checks of ComplianceConfig: data-access services, production's locked audit bucket and change alerts."""
 
 from __future__ import annotations
 
@@ -16,3 +16,6 @@ def compliance_problems(shown: str, compliance: dict, name: str) -> Iterator[Pro
     if name == PRODUCTION and not compliance["lock_audit_bucket"]:
         yield Problem(shown, "compliance.lock_audit_bucket", "production's audit logs could be deleted or cut short",
                       "set lock_audit_bucket: true (irreversible: retention can then only grow)")
+    if name == PRODUCTION and not compliance["change_alerts"]:
+        yield Problem(shown, "compliance.change_alerts", "nobody would hear of ownership, IAM, audit, firewall, "
+                      "network or Cloud SQL changes made outside Terraform", "set change_alerts: true")

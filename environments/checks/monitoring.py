@@ -1,4 +1,4 @@
-"""Checks of MonitoringConfig: whole-minute alert durations; production pages per runtime."""
+"""Checks of MonitoringConfig (and SloConfig): whole-minute alert durations; production pages per runtime; SLOs are production's."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ def monitoring_problems(shown: str, monitoring: dict, name: str) -> Iterator[Pro
     if name == PRODUCTION and monitoring["alerting"] != "per-runtime":
         yield Problem(shown, "monitoring.alerting", f"production with {monitoring['alerting']} alerting: no runtime at its cap and no "
                       "database or Redis limit would page anyone", "set alerting: per-runtime")
+    if name != PRODUCTION and "slo" in monitoring:
+        yield Problem(shown, "monitoring.slo", "staging's traffic is too thin for an SLO: a handful of failed requests "
+                      "would spend the error budget", "remove monitoring.slo; the latency and errors thresholds stay")
     for section in ("latency", "errors", "scaling", "postgres", "redis", "kafka", "uptime"):
         seconds = monitoring[section]["duration_seconds"]
         if seconds % 60:
