@@ -89,11 +89,12 @@ class PolicyPack:
             self._judge(stack, resource)
 
     def _resources(self, stack: TerraformStack) -> Iterator[Resource]:
-        for type_, bodies in stack.to_terraform().get("resource", {}).items():
+        rendered = stack.to_terraform().get("resource", {})
+        for type_, bodies in rendered.items():
             labelable = _labelable(type_)
             for logical_id, body in bodies.items():
                 yield Resource(type=type_, address=f"{type_}.{logical_id}", path=body["//"]["metadata"]["path"],
-                               body=body, labelable=labelable, config=self.config)
+                               body=body, labelable=labelable, config=self.config, stack=rendered)
 
     def _judge(self, stack: TerraformStack, resource: Resource) -> None:
         for rule in self.rules:

@@ -7,8 +7,9 @@ what Terraform will be asked to create. Ids are never reused or renumbered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
 
 from environments.config import EnvironmentConfig
 from policies.protected import PROTECTED, protection
@@ -40,6 +41,8 @@ class Resource:
     body: dict
     labelable: bool
     config: EnvironmentConfig
+    # The stack's rendered `resource` section (type -> name -> body), for rules that look across resources.
+    stack: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,17 @@ def _public_without_edge(r: Resource) -> list[str]:
 RUN = frozenset({"google_cloud_run_v2_service"})
 RUNTIMES = frozenset({"google_cloud_run_v2_service", "google_cloudfunctions2_function"})
 
+
+def _slo_burn_rate_alerted(r: Resource) -> list[str]:
+    """An SLO nobody is told about is a dashboard: some alert policy must select its burn rate."""
+    name = r.address.split(".", 1)[1]
+    reference = re.compile(r'select_slo_burn_rate\("\$\{google_monitoring_slo\.' + re.escape(name) + r'\.(name|id)\}"')
+    for policy in r.stack.get("google_monitoring_alert_policy", {}).values():
+        for condition in policy.get("conditions") or []:
+            if reference.search((condition.get("condition_threshold") or {}).get("filter", "")):
+                return []
+    return ["no alert policy selects its burn rate"]
+
 RULES: tuple[Rule, ...] = (
     Rule("HP-001", ERROR, "Production protected resources have deletion protection",
          "create it through constructs/shared/protection.py keep(): the type's own protection where it has one (Cloud SQL: "
@@ -287,5 +301,8 @@ RULES: tuple[Rule, ...] = (
          "turn edge.enabled on and keep ingress internal (INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER for what the "
          "load balancer serves, ALLOW_INTERNAL_ONLY for the API); a runtime that must answer directly (a "
          "webhook receiver) is suppressed with its reason", RUNTIMES, _public_without_edge),
+    Rule("HP-016", ERROR, "Every SLO has a burn-rate alert",
+         "add a fast and a slow burn-rate alert policy on it (select_slo_burn_rate), as the monitoring tier does",
+         frozenset({"google_monitoring_slo"}), _slo_burn_rate_alerted),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}

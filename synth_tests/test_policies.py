@@ -87,6 +87,8 @@ CASES = [
      sql_body(ip_configuration={"ipv4_enabled": True, "ssl_mode": "ALLOW_UNENCRYPTED_AND_ENCRYPTED"})),
     ("HP-013", "production", "google_storage_bucket", bucket_body(), bucket_body(public_access_prevention="inherited")),
     ("HP-014", "production", "google_cloud_run_v2_service", run_body(), run_body(labels={**LABELS, "tier": "events"})),
+    # Judged without the rest of the stack: no alert policy selects the SLO's burn rate.
+    ("HP-016", "production", "google_monitoring_slo", None, {"display_name": "frontend availability"}),
     ("HP-015", "production", "google_cloud_run_v2_service", run_body(ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"),
      run_body(name="hexproperty-production-frontend", ingress="INGRESS_TRAFFIC_ALL")),
     ("HP-015", "production", "google_cloudfunctions2_function",
@@ -101,6 +103,18 @@ def judge(rule_id, config, type_, body):
     rule = RULES_BY_ID[rule_id]
     assert rule.applies_to(resource)
     return rule.check(resource)
+
+
+def test_an_slo_passes_with_a_burn_rate_alert_in_its_stack(configs):
+    slo = "${google_monitoring_slo.frontend_availability.name}"
+    stack = {"google_monitoring_alert_policy": {"fast": {"conditions": [
+        {"condition_threshold": {"filter": f'select_slo_burn_rate("{slo}", "3600s")'}}]}}}
+    resource = Resource(type="google_monitoring_slo", address="google_monitoring_slo.frontend_availability",
+                        path="production/x", body={}, labelable=False, config=configs["production"], stack=stack)
+    assert RULES_BY_ID["HP-016"].check(resource) == []
+    other = Resource(type="google_monitoring_slo", address="google_monitoring_slo.frontend_latency",
+                     path="production/y", body={}, labelable=False, config=configs["production"], stack=stack)
+    assert RULES_BY_ID["HP-016"].check(other) == ["no alert policy selects its burn rate"]
 
 
 def test_every_rule_has_a_violating_case_here():
