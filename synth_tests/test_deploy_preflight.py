@@ -21,10 +21,27 @@ def test_the_committed_placeholder_stops_plan_and_deploy_with_file_key_and_fix()
     assert "Traceback" not in run.stderr and run.stdout == ""
 
 
-def test_a_real_billing_account_passes(configs):
-    config = configs["production"]
-    real = dataclasses.replace(config, cost=dataclasses.replace(config.cost, billing_account="01A2B3-C4D5E6-F7A8B9"))
-    assert deploy_problems(real) == []
+def real(config, domain="hexproperty.com"):
+    """The file's placeholders replaced by values a team would write."""
+    return dataclasses.replace(
+        config,
+        cost=dataclasses.replace(config.cost, billing_account="01A2B3-C4D5E6-F7A8B9",
+                                 notification_emails=(f"finance@{domain}",)),
+        monitoring=dataclasses.replace(config.monitoring, notification_emails=(f"oncall@{domain}",)),
+        compliance=dataclasses.replace(config.compliance, notification_emails=(f"security@{domain}",)),
+        edge=dataclasses.replace(config.edge, domains=(domain,)))
+
+
+def test_real_values_pass(configs):
+    assert deploy_problems(real(configs["production"])) == []
+    assert deploy_problems(real(configs["staging"])) == []
+
+
+def test_placeholder_emails_and_domains_are_refused_by_key(configs):
+    problems = deploy_problems(real(configs["production"], domain="hexproperty.example"))
+    assert [p.path for p in problems] == ["monitoring.notification_emails[0]", "cost.notification_emails[0]",
+                                         "compliance.notification_emails[0]", "edge.domains[0]"]
+    assert "hexproperty.example is a placeholder" in str(problems[-1])
 
 
 @pytest.mark.parametrize("verb, cli", [("plan", "cdktf diff"), ("deploy", "cdktf deploy")])

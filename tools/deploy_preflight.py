@@ -19,12 +19,28 @@ from environments.config import EnvironmentConfig  # noqa: E402
 from environments.loader import ConfigError, Problem, load_all  # noqa: E402
 
 
+# RFC 2606 reserves the `.example` top-level domain: the committed files use it for the
+# addresses and domains a team fills in. Mail to it goes nowhere; a certificate for it never issues.
+PLACEHOLDER_DOMAIN = ".example"
+
+
 def deploy_problems(config: EnvironmentConfig) -> list[Problem]:
+    problems = []
     if config.cost.billing_account == PLACEHOLDER_BILLING_ACCOUNT:
-        return [Problem(config.source, "cost.billing_account",
-                        f"{PLACEHOLDER_BILLING_ACCOUNT} is the placeholder, not the project's billing account",
-                        f"write the real id (gcloud billing projects describe {config.project_id})")]
-    return []
+        problems.append(Problem(config.source, "cost.billing_account",
+                                f"{PLACEHOLDER_BILLING_ACCOUNT} is the placeholder, not the project's billing account",
+                                f"write the real id (gcloud billing projects describe {config.project_id})"))
+    places = [(f"{section}.notification_emails[{i}]", email) for section, emails in (
+        ("monitoring", config.monitoring.notification_emails), ("cost", config.cost.notification_emails),
+        ("compliance", config.compliance.notification_emails)) for i, email in enumerate(emails)]
+    if config.edge.enabled:
+        places += [(f"edge.domains[{i}]", domain) for i, domain in enumerate(config.edge.domains)]
+    for key, value in places:
+        if value.endswith(PLACEHOLDER_DOMAIN):
+            problems.append(Problem(config.source, key, f"{value} is a placeholder (.example is reserved: "
+                                    "mail to it goes nowhere, and no certificate issues for it)",
+                                    "write the team's real address or domain"))
+    return problems
 
 
 def bootstrap_problems(config: EnvironmentConfig) -> list[Problem]:
