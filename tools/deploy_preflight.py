@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from environments.checks.cost import PLACEHOLDER_BILLING_ACCOUNT  # noqa: E402
 from environments.config import EnvironmentConfig  # noqa: E402
-from environments.loader import ConfigError, Problem, load_all  # noqa: E402
+from environments.loader import Problem  # noqa: E402
+from tools.environment_arg import one_environment  # noqa: E402
 
 
 # RFC 2606 reserves the `.example` top-level domain: the committed files use it for the
@@ -55,15 +56,7 @@ def bootstrap_problems(config: EnvironmentConfig) -> list[Problem]:
 
 def main(argv: list[str]) -> int:
     bootstrap = argv[:1] == ["--bootstrap"]
-    argv = argv[1:] if bootstrap else argv
-    if len(argv) != 1:
-        print("usage: tools/deploy_preflight.py [--bootstrap] <environment>", file=sys.stderr)
-        return 2
-    try:
-        (config,) = load_all(names=argv)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    config = one_environment(argv[1:] if bootstrap else argv, "tools/deploy_preflight.py [--bootstrap] <environment>")
     problems = bootstrap_problems(config) if bootstrap else deploy_problems(config)
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -11,18 +11,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from environments.loader import ConfigError, load_all  # noqa: E402
+from tools.environment_arg import one_environment  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: tools/sql_instance.py <environment>", file=sys.stderr)
-        return 2
-    try:
-        (config,) = load_all(names=argv)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    config = one_environment(argv, "tools/sql_instance.py <environment>")
     print(f"{config.sql_writer_name} --project={config.project_id}")
     return 0
 
