@@ -94,7 +94,11 @@ class HexPropertyStack(TerraformStack):
 
         TerraformOutput(self, "frontend-url", value=frontend_url)
         TerraformOutput(self, "api-url", value=self.api.url)
-        TerraformOutput(self, "image-repository", value=self.images.url)
+        TerraformOutput(self, "image-repository", value=self.images.url,
+                        description="Where the runtimes pull from: the active region's repository")
+        if self.images.standby_url:
+            TerraformOutput(self, "standby-image-repository", value=self.images.standby_url,
+                            description="CI pushes every image here too, so a failover finds it in the other region")
         TerraformOutput(self, "kafka-address", value=self.events.address)
         # The smoke tests after each apply call the API as the bootstrap stack's smoke account, where
         # it answers the internet; `smoke-api-url` is empty where it does not.

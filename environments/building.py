@@ -14,7 +14,9 @@ from environments.config import (
     CostConfig,
     DataConfig,
     DeliveryConfig,
+    DR_SITE,
     DisasterRecoveryConfig,
+    DrNetworkConfig,
     EdgeConfig,
     EnvironmentConfig,
     ErrorAlert,
@@ -57,6 +59,7 @@ def build_config(data: dict, name: str, shown: str) -> EnvironmentConfig:
             private_services_cidr=network["private_services_cidr"],
             flow_logs_sampling=float(network["flow_logs_sampling"]),
             connector=ConnectorConfig(**network["connector"]),
+            dr=DrNetworkConfig(**network["dr"]) if "dr" in network else None,
         ),
         images=ImagesConfig(**data["images"]),
         frontend=_run_service("frontend", data["frontend"]),
@@ -78,8 +81,20 @@ def build_config(data: dict, name: str, shown: str) -> EnvironmentConfig:
         monitoring=_monitoring(data["monitoring"]),
         cost=_cost(data["cost"]),
         compliance=_compliance(data["compliance"]),
-        disaster_recovery=DisasterRecoveryConfig(**data["disaster_recovery"]),
+        disaster_recovery=_disaster_recovery(data["disaster_recovery"]),
         edge=_edge(data["edge"]),
+    )
+
+
+def _disaster_recovery(settings: dict) -> DisasterRecoveryConfig:
+    active = settings["active_region"]
+    return DisasterRecoveryConfig(
+        drill_schedule=settings["drill_schedule"],
+        time_zone=settings["time_zone"],
+        active_region=active,
+        # A failover gives up the old primary's site unless the file says it is rebuilt.
+        standby=settings.get("standby", "forgotten" if active == DR_SITE else "replica"),
+        sql_instances=MappingProxyType(dict(settings["sql_instances"])),
     )
 
 

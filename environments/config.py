@@ -6,7 +6,7 @@ every tier spells them the same way (DESIGN.md section 4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Optional
 
@@ -16,6 +16,11 @@ SHORT_APP = "hp"
 MANAGED_BY = "cdktf"
 # Every `tier` label value the constructs set: per-tier budgets filter on them.
 TIERS = ("network", "frontend", "api", "microservices", "data", "events", "delivery", "monitoring", "operations")
+
+# The two sites of an environment: project.region and project.dr_region.
+PRIMARY_SITE, DR_SITE = "primary", "dr"
+# Bucket names are global: the DR site's copy of a regional bucket carries this suffix.
+DR_BUCKET_SUFFIX = "-dr"
 
 # What a bucket holds, as a label beside the cost labels: `function-sources` buckets hold only
 # archives the stack uploads again from the repository; every other bucket holds the application's
@@ -33,11 +38,27 @@ class ConnectorConfig:
 
 
 @dataclass(frozen=True)
+class DrNetworkConfig:
+    """The DR region's own ranges: its subnet and connector sit in the same VPC as the primary
+    region's (which a failover leaves in place, forgotten), so they cannot reuse those ranges."""
+
+    subnet_cidr: str
+    connector_cidr: str
+
+
+@dataclass(frozen=True)
 class NetworkConfig:
     subnet_cidr: str
     private_services_cidr: str
     flow_logs_sampling: float
     connector: ConnectorConfig
+    dr: Optional[DrNetworkConfig] = None
+
+    def subnet_cidr_in(self, site: str) -> str:
+        return self.dr.subnet_cidr if site == DR_SITE else self.subnet_cidr
+
+    def connector_cidr_in(self, site: str) -> str:
+        return self.dr.connector_cidr if site == DR_SITE else self.connector.cidr
 
 
 @dataclass(frozen=True)
@@ -124,9 +145,30 @@ class EnvironmentConfig:
         return f"{APP}-{self.name}-{component}"
 
     @property
+    def has_dr_site(self) -> bool:
+        """A cross-region replica makes project.dr_region a site the environment can fail over to."""
+        return self.data.postgres.replica is not None
+
+    def region_of(self, site: str) -> str:
+        return self.dr_region if site == DR_SITE else self.region
+
+    @property
+    def active_region(self) -> str:
+        """Where the runtimes, their network, Redis and Kafka run, and where the database is written."""
+        return self.region_of(self.disaster_recovery.active_site)
+
+    def site_bucket_name(self, component: str, site: str) -> str:
+        """A regional bucket of one site (function sources, the Kafka log)."""
+        return self.resource_name(component) + (DR_BUCKET_SUFFIX if site == DR_SITE else "")
+
+    def sql_instance_name(self, site: str) -> str:
+        """The Cloud SQL instance a site holds (disaster_recovery.sql_instances)."""
+        return self.resource_name(self.disaster_recovery.sql_instances[site])
+
+    @property
     def sql_writer_name(self) -> str:
-        """The Cloud SQL instance that takes writes: the primary, or after a failover the promoted replica."""
-        return self.resource_name(DataNames.SQL_REPLICA if self.disaster_recovery.failed_over else DataNames.SQL)
+        """The Cloud SQL instance that takes writes: the active site's."""
+        return self.sql_instance_name(self.disaster_recovery.active_site)
 
     def short_name(self, component: str) -> str:
         """`hp-<env>-<component>`: for service accounts and connectors."""
@@ -468,13 +510,32 @@ class EdgeConfig:
 
 @dataclass(frozen=True)
 class DisasterRecoveryConfig:
-    """When the drill reminder fires, and which region writes the database (`primary` or `dr`)."""
+    """When the drill reminder fires, which site is active, and what the other one holds
+    (docs/runbooks/disaster-recovery.md, Region failover and failback).
+
+    - `active_region`: the site (`primary` or `dr`) where the runtimes run and the database is written.
+    - `standby`: the other site's Cloud SQL instance is a `replica` of the writer, or `forgotten`
+      (taken out of Terraform's state with everything else of that site, left in Google Cloud).
+    - `sql_instances`: each site's Cloud SQL instance name component; a rebuilt one needs a new name.
+    """
 
     drill_schedule: str
     time_zone: str
-    active_region: str = "primary"
+    active_region: str = PRIMARY_SITE
+    standby: str = "replica"
+    sql_instances: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({PRIMARY_SITE: DataNames.SQL, DR_SITE: DataNames.SQL_REPLICA}))
 
     @property
-    def failed_over(self) -> bool:
-        """The replica in the DR region was promoted: it is the writer, the old primary is forgotten."""
-        return self.active_region == "dr"
+    def active_site(self) -> str:
+        return self.active_region
+
+    @property
+    def standby_site(self) -> str:
+        return PRIMARY_SITE if self.active_region == DR_SITE else DR_SITE
+
+    @property
+    def forgets_standby(self) -> bool:
+        """The standby site was given up (its region lost, or the old writer after a failback): every
+        resource of it is forgotten, and the databases and users are adopted from the new writer."""
+        return self.standby == "forgotten"

@@ -69,7 +69,9 @@ DR_ALLOWED = {("google_sql_database_instance", "region"),
               ("google_sql_database_instance", "settings.backup_configuration.location"),
               ("google_secret_manager_secret", "replication.user_managed.replicas[1].location"),
               # The locked copy of production's database (docs/decisions/backup-copy.md).
-              ("google_storage_bucket", "location")}
+              ("google_storage_bucket", "location"),
+              # The DR site's image repository, which CI fills before a failover needs it.
+              ("google_artifact_registry_repository", "location")}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -96,7 +98,8 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
     assert (("google_sql_database_instance", "region") in dr_uses) is (config.data.postgres.replica is not None)
     # Production's secrets have a replica there too, so a failover has its credentials.
     assert (("google_secret_manager_secret", "replication.user_managed.replicas[1].location") in dr_uses) is \
-        config.is_production
+        config.has_dr_site
+    assert (("google_artifact_registry_repository", "location") in dr_uses) is config.has_dr_site
     assert (("google_storage_bucket", "location") in dr_uses) is (config.data.postgres.backups.locked_copy is not None)
 
 

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from constructs.google import cloud_scheduler_job, pubsub_topic
 from constructs.shared.notices import publish_alert
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -33,11 +34,11 @@ class DrDrill(Construct):
         topic = pubsub_topic.PubsubTopic(self, "topic", name=config.resource_name(SERVICE), labels=labels,
                                          depends_on=[apis.enable("pubsub.googleapis.com")])
         # Scheduler publishes as its service agent, whose role already allows publishing in the project.
-        cloud_scheduler_job.CloudSchedulerJob(
+        reminder = cloud_scheduler_job.CloudSchedulerJob(
             self,
             "reminder",
             name=config.resource_name(SERVICE),
-            region=config.region,
+            region=config.active_region,
             description=f"Reminds the team that a disaster-recovery drill of {config.name} is due",
             schedule=drill.drill_schedule,
             time_zone=drill.time_zone,
@@ -45,6 +46,7 @@ class DrDrill(Construct):
                 topic_name=topic.id, data=base64.b64encode(f"DR drill due: {RUNBOOK}".encode()).decode()),
             depends_on=[apis.enable("cloudscheduler.googleapis.com")],
         )
+        place(reminder, config)
         publish_alert(
             self, "due", topic_name=topic.name, channels=channels, labels=labels,
             subject=f"{config.name}: a disaster-recovery drill is due",

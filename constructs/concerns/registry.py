@@ -1,4 +1,7 @@
-"""The Artifact Registry Docker repository the application's CI pushes images to."""
+"""The Artifact Registry Docker repositories the application's CI pushes images to: one in each
+site's region. Artifact Registry is regional, so images pushed only to the primary region's
+repository would be out of reach in the outage a failover answers; CI pushes every image to both
+(docs/runbooks/deploy.md), and the runtimes pull from the active region's."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from constructs import Construct
 
 from constructs.google import artifact_registry_repository as registry
 from constructs.shared.protection import keep
-from environments.config import EnvironmentConfig
+from constructs.shared.sites import site_address
+from environments.config import DR_SITE, PRIMARY_SITE, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.shared.apis import Apis
@@ -17,14 +21,24 @@ TIER = "delivery"
 
 
 class ImageRepository(Construct):
+    """`url` is the active region's repository, `standby_url` the other site's (or None)."""
+
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
         super().__init__(scope, id_)
+        sites = [PRIMARY_SITE, *([DR_SITE] if config.has_dr_site else [])]
+        # Both exist whichever site is active: each holds images (protected), and neither moves.
+        self.repositories = {site: self._repository(config, apis, site) for site in sites}
+        recovery = config.disaster_recovery
+        self.repository = self.repositories[recovery.active_site]
+        self.standby = self.repositories.get(recovery.standby_site)
+
+    def _repository(self, config: EnvironmentConfig, apis: "Apis", site: str) -> registry.ArtifactRegistryRepository:
         images = config.images
-        self.repository = registry.ArtifactRegistryRepository(
+        repository = registry.ArtifactRegistryRepository(
             self,
-            "repository",
+            "repository" if site == PRIMARY_SITE else "repository-dr",
             repository_id=config.resource_name("images"),
-            location=config.region,
+            location=config.region_of(site),
             format="DOCKER",
             description="HexProperty container images, pushed by the application's CI",
             labels=config.labels(TIER, "images"),
@@ -49,9 +63,19 @@ class ImageRepository(Construct):
             ],
             depends_on=[apis.enable("artifactregistry.googleapis.com"), apis.enable("containerscanning.googleapis.com")],
         )
-        keep(self.repository, config, "image_repository")
+        keep(repository, config, site_address("image_repository", site))
+        return repository
 
     @property
     def url(self) -> str:
-        """`<region>-docker.pkg.dev/<project>/<repository>`, where CI pushes."""
-        return f"{self.repository.location}-docker.pkg.dev/{self.repository.project}/{self.repository.repository_id}"
+        """`<region>-docker.pkg.dev/<project>/<repository>`, where CI pushes and the runtimes pull."""
+        return _url(self.repository)
+
+    @property
+    def standby_url(self) -> str | None:
+        """The other site's repository, where CI pushes every image too; None without a DR site."""
+        return _url(self.standby) if self.standby else None
+
+
+def _url(repository: registry.ArtifactRegistryRepository) -> str:
+    return f"{repository.location}-docker.pkg.dev/{repository.project}/{repository.repository_id}"

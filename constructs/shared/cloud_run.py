@@ -14,6 +14,7 @@ from constructs import Construct
 from constructs.google import cloud_run_v2_service as run
 from constructs.google import cloud_run_v2_service_iam_member
 from constructs.shared.runtime import RuntimeIdentity
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig, RunServiceConfig
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class CloudRunService(Construct):
             self,
             "service",
             name=self.name,
-            location=config.region,
+            location=config.active_region,
             ingress=ingress,
             # Allows `cdktf destroy` of staging; production keeps the provider's default (on).
             deletion_protection=config.is_production,
@@ -138,6 +139,8 @@ class CloudRunService(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=IGNORED_AFTER_CREATE),
             depends_on=[apis.enable("run.googleapis.com")],
         )
+        place(self.service, config)
+        self._config = config
 
     @cached_property
     def url(self) -> str:  # read by every caller's wiring and by the outputs: once from jsii
@@ -149,10 +152,10 @@ class CloudRunService(Construct):
     def grant_invoker(self, caller: RuntimeIdentity) -> None:
         """Let `caller` invoke this service (roles/run.invoker on this service only)."""
         project, location, name = self._address
-        cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+        place(cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
             self, f"invoker-{caller.runtime}", project=project, location=location, name=name,
             role="roles/run.invoker", member=caller.member,
-        )
+        ), self._config)
 
     @cached_property
     def _address(self) -> tuple[str, str, str]:

@@ -1,4 +1,8 @@
-"""The network tier: VPC, Direct VPC egress subnet, private services access, connector, Cloud NAT."""
+"""The network tier: VPC, Direct VPC egress subnet, private services access, connector, Cloud NAT.
+
+The VPC, its firewall and private services access are global. The subnet, the connector, the
+router and NAT live in the active region (constructs/shared/sites.py): a failover builds them in
+the DR region from network.dr's ranges."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from constructs.google import (
     vpc_access_connector,
 )
 from constructs.shared.protection import keep
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -39,7 +44,7 @@ class Network(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
         super().__init__(scope, id_)
-        net = config.network
+        net, site = config.network, config.disaster_recovery.active_site
         compute = apis.enable("compute.googleapis.com")
 
         self.vpc = compute_network.ComputeNetwork(
@@ -54,9 +59,9 @@ class Network(Construct):
             self,
             "run-subnet",
             name=config.resource_name("run"),
-            region=config.region,
+            region=config.active_region,
             network=self.vpc.id,
-            ip_cidr_range=net.subnet_cidr,
+            ip_cidr_range=net.subnet_cidr_in(site),
             # Lets Cloud Run reach Google APIs, and makes *.run.app calls through the VPC count as internal.
             private_ip_google_access=True,
             log_config=compute_subnetwork.ComputeSubnetworkLogConfig(
@@ -65,6 +70,7 @@ class Network(Construct):
                 metadata="INCLUDE_ALL_METADATA",
             ),
         )
+        place(self.subnet, config)
 
         # Nothing in this VPC accepts connections from outside it: serverless runtimes reach
         # private services by egress only. An explicit, logged deny replaces the implied one.
@@ -110,30 +116,33 @@ class Network(Construct):
             self,
             "connector",
             name=config.short_name("conn"),
-            region=config.region,
+            region=config.active_region,
             network=self.vpc.name,
-            ip_cidr_range=net.connector.cidr,
+            ip_cidr_range=net.connector_cidr_in(site),
             machine_type=net.connector.machine_type,
             min_instances=net.connector.min_instances,
             max_instances=net.connector.max_instances,
             depends_on=[apis.enable("vpcaccess.googleapis.com")],
         )
+        place(self.connector, config)
 
         router = compute_router.ComputeRouter(
-            self, "router", name=config.resource_name("router"), region=config.region, network=self.vpc.id
+            self, "router", name=config.resource_name("router"), region=config.active_region, network=self.vpc.id
         )
-        compute_router_nat.ComputeRouterNat(
+        place(router, config)
+        nat = compute_router_nat.ComputeRouterNat(
             self,
             "nat",
             name=config.resource_name("nat"),
             router=router.name,
-            region=config.region,
+            region=config.active_region,
             # Runtimes send all egress through the VPC (so calls to internal services count as
             # internal); NAT is their way out to the internet.
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config=compute_router_nat.ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
         )
+        place(nat, config)
 
         TerraformOutput(self, "vpc-id", value=self.vpc_id)
         TerraformOutput(self, "subnet-id", value=self.subnet_id)

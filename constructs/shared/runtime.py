@@ -9,6 +9,7 @@ from constructs import Construct
 
 from constructs.google import project_iam_member, service_account, storage_bucket_iam_member
 from constructs.shared.protection import keep
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class BuildIdentity(RuntimeIdentity):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", function: str,
                  source_bucket):
         super().__init__(scope, id_, config=config, apis=apis, runtime=f"{function}-build", roles=BUILD_ROLES)
-        self.grants.append(storage_bucket_iam_member.StorageBucketIamMember(
-            self, "reads-sources", bucket=source_bucket.name, role="roles/storage.objectViewer", member=self.member,
-        ))
+        reads_sources = storage_bucket_iam_member.StorageBucketIamMember(
+            self, "reads-sources", bucket=source_bucket.name, role="roles/storage.objectViewer", member=self.member)
+        place(reads_sources, config)  # on the active site's bucket
+        self.grants.append(reads_sources)

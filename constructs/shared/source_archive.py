@@ -17,6 +17,7 @@ from cdktf import AssetType, TerraformAsset
 from constructs import Construct
 
 from constructs.google import storage_bucket
+from constructs.shared.sites import place
 from environments.config import BUCKET_CONTENT_LABEL, REBUILT_CONTENT, EnvironmentConfig
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: functions/ and .gen/ sit there
@@ -66,17 +67,19 @@ class SourceArchive(Construct):
         return self.asset.path
 
 
-def function_source_bucket(scope: Construct, id_: str, *, config: EnvironmentConfig, name: str,
+def function_source_bucket(scope: Construct, id_: str, *, config: EnvironmentConfig, component: str,
                            labels: dict[str, str], depends_on: list | None = None) -> storage_bucket.StorageBucket:
-    """A private bucket for function source zips: versioned, old versions expire after 30 days.
+    """A private bucket for function source zips in the active region: versioned, old versions
+    expire after 30 days. Named per site (bucket names are global), placed like every regional
+    resource (constructs/shared/sites.py).
 
     Its objects are rebuilt from the repository (or published by CI), so a destroy may empty it.
     """
-    return storage_bucket.StorageBucket(
+    bucket = storage_bucket.StorageBucket(
         scope,
         id_,
-        name=name,
-        location=config.region,
+        name=config.site_bucket_name(component, config.disaster_recovery.active_site),
+        location=config.active_region,
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         versioning=storage_bucket.StorageBucketVersioning(enabled=True),
@@ -89,3 +92,5 @@ def function_source_bucket(scope: Construct, id_: str, *, config: EnvironmentCon
         labels={**labels, BUCKET_CONTENT_LABEL: REBUILT_CONTENT},
         depends_on=depends_on,
     )
+    place(bucket, config)
+    return bucket

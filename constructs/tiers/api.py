@@ -15,6 +15,7 @@ from constructs.google import (
 from constructs.shared.cloud_run import RuntimeWiring, wait_for
 from constructs.shared.runtime import BuildIdentity, RuntimeIdentity
 from constructs.shared.secrets import AppSecret
+from constructs.shared.sites import place
 from constructs.shared.source_archive import ROOT, SourceArchive, function_source_bucket
 from environments.config import EnvironmentConfig
 
@@ -37,7 +38,7 @@ class Api(Construct):
         self._config = config
         self.identity = RuntimeIdentity(self, "identity", config=config, apis=apis, runtime="api")
         self.source_bucket = function_source_bucket(
-            self, "source-bucket", config=config, name=config.resource_name("function-sources"),
+            self, "source-bucket", config=config, component="function-sources",
             labels=config.labels(TIER, "function-sources"), depends_on=[apis.enable("storage.googleapis.com")],
         )
         builder = BuildIdentity(self, "build-identity", config=config, apis=apis, function="api",
@@ -45,9 +46,10 @@ class Api(Construct):
         source_object = api.source_object
         if source_object is None:
             archive = SourceArchive(self, "placeholder-source", source_dir=PLACEHOLDER_SOURCE, name="api-placeholder")
-            source_object = storage_bucket_object.StorageBucketObject(
-                self, "placeholder-object", bucket=self.source_bucket.name, name=archive.object_name, source=archive.path,
-            ).name
+            placeholder = storage_bucket_object.StorageBucketObject(
+                self, "placeholder-object", bucket=self.source_bucket.name, name=archive.object_name, source=archive.path)
+            place(placeholder, config)
+            source_object = placeholder.name
 
         self.secrets = {
             variable: AppSecret(self, f"secret-{variable.lower()}", config=config, apis=apis, secret_id=secret_id,
@@ -61,7 +63,7 @@ class Api(Construct):
             self,
             "function",
             name=config.resource_name("api"),
-            location=config.region,
+            location=config.active_region,
             description="HexProperty API layer",
             labels=config.labels(TIER, "api"),
             build_config=fn.Cloudfunctions2FunctionBuildConfig(
@@ -101,6 +103,7 @@ class Api(Construct):
                 *(d for secret in self.secrets.values() for d in secret.dependables),
             ],
         )
+        place(self.function, config)
         if api.public:
             self._invoker("public", "allUsers")
 
@@ -121,7 +124,7 @@ class Api(Construct):
         self._invoker(id_, member)
 
     def _invoker(self, id_: str, member: str) -> None:
-        cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
-            self, f"invoker-{id_}", project=self._config.project_id, location=self._config.region,
+        place(cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+            self, f"invoker-{id_}", project=self._config.project_id, location=self._config.active_region,
             name=self.function.name, role="roles/run.invoker", member=member,
-        )
+        ), self._config)

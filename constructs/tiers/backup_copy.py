@@ -25,6 +25,7 @@ from constructs.google import (
     storage_bucket_iam_member,
 )
 from constructs.shared.protection import keep
+from constructs.shared.sites import place
 from environments.config import DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -91,7 +92,8 @@ class LockedBackupCopy(Construct):
                 title="only this environment's databases",
                 expression=f'resource.type == "sqladmin.googleapis.com/Instance" && ({names})'))
 
-        region = config.region
+        # The job and its schedule run beside the writer, in the active region.
+        region = config.active_region
         job_name = config.resource_name(DataNames.SQL_COPY)
         databases = ",".join(config.data.postgres.databases)
         j = cloud_run_v2_job
@@ -124,13 +126,14 @@ class LockedBackupCopy(Construct):
             ),
             depends_on=[apis.enable("run.googleapis.com")],
         )
+        place(job, config)
         # Starting the job: the predefined invoker role, on this job only.
         project_iam_member.ProjectIamMember(
             self, "run-member", project=project, role="roles/run.invoker", member=account.member,
             condition=project_iam_member.ProjectIamMemberCondition(
                 title="only the export job",
                 expression=f'resource.name == "projects/{project}/locations/{region}/jobs/{job_name}"'))
-        cloud_scheduler_job.CloudSchedulerJob(
+        schedule = cloud_scheduler_job.CloudSchedulerJob(
             self,
             "schedule",
             name=job_name,
@@ -145,3 +148,4 @@ class LockedBackupCopy(Construct):
             ),
             depends_on=[job, apis.enable("cloudscheduler.googleapis.com")],
         )
+        place(schedule, config)

@@ -25,10 +25,11 @@ from constructs.google import (
 )
 from constructs.shared.protection import keep
 from constructs.shared.secrets import regional_replication
+from constructs.shared.sites import place, site_address
 from constructs.shared.state_blocks import adopt, forget
 from constructs.tiers.backup_copy import LockedBackupCopy
 from constructs.tiers.sql_autopause import SqlAutoPause
-from environments.config import DataNames, EnvironmentConfig
+from environments.config import DR_SITE, PRIMARY_SITE, DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.shared.apis import Apis
@@ -77,50 +78,65 @@ class Data(Construct):
 
 
 class Postgres(Construct):
-    """The primary, its databases, production's cross-region replica and staging's auto-pause;
-    after a region failover (disaster_recovery.active_region: dr), the promoted replica is the writer."""
+    """The writer, its databases, the standby site's replica and staging's auto-pause.
+
+    Each site (constructs/shared/sites.py) holds one instance at its own pinned address:
+    `postgres_primary` in project.region, `postgres_replica` in project.dr_region. The active
+    site's instance is the writer; the other is a replica of it, or forgotten
+    (disaster_recovery.standby). A replica becomes the writer in place: the provider promotes a
+    READ_REPLICA_INSTANCE whose type changes to CLOUD_SQL_INSTANCE, with no `state rm` or `import`.
+    """
+
+    ADDRESSES = {PRIMARY_SITE: "postgres_primary", DR_SITE: "postgres_replica"}
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis", network: "Network"):
         super().__init__(scope, id_)
-        pg = config.data.postgres
+        pg, recovery = config.data.postgres, config.disaster_recovery
         self._config, self._network = config, network
         depends_on = [network.private_services, apis.enable("sqladmin.googleapis.com")]
+        # The primary site's tier is data.postgres.tier, the DR site's the replica's.
+        tiers = {PRIMARY_SITE: pg.tier, DR_SITE: pg.replica.tier if pg.replica else pg.tier}
+        writer, standby = recovery.active_site, recovery.standby_site
+        self.instance = sql_database_instance.SqlDatabaseInstance(
+            self,
+            self._construct_id(writer),
+            name=config.sql_instance_name(writer),
+            region=config.region_of(writer),
+            database_version=pg.database_version,
+            # Stated after a failover or failback: the change from READ_REPLICA_INSTANCE plans as the promotion.
+            instance_type="CLOUD_SQL_INSTANCE" if self._promoted else None,
+            deletion_protection=pg.deletion_protection,
+            settings=self._settings(tiers[writer], pg.availability, "postgres", primary=True),
+            # The auto-pause function stops the instance through the API; without this, the next
+            # apply would start it again.
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
+            depends_on=depends_on,
+        )
+        keep(self.instance, config, self.ADDRESSES[writer])
 
         self.replica: Optional[sql_database_instance.SqlDatabaseInstance] = None
-        if config.disaster_recovery.failed_over:
-            self.instance = self._promoted_replica(depends_on)
-        else:
-            self.instance = sql_database_instance.SqlDatabaseInstance(
+        if pg.replica and not recovery.forgets_standby:
+            self.replica = sql_database_instance.SqlDatabaseInstance(
                 self,
-                "instance",
-                name=config.resource_name(DataNames.SQL),
-                region=config.region,
+                self._construct_id(standby),
+                name=config.sql_instance_name(standby),
+                region=config.region_of(standby),
                 database_version=pg.database_version,
+                # Stated, so a failover's change to CLOUD_SQL_INSTANCE plans as a promotion in place.
+                instance_type="READ_REPLICA_INSTANCE",
+                master_instance_name=self.instance.name,
                 deletion_protection=pg.deletion_protection,
-                settings=self._settings(pg.tier, pg.availability, "postgres", primary=True),
-                # The auto-pause function stops the instance through the API; without this, the next
-                # apply would start it again.
-                lifecycle=TerraformResourceLifecycle(
-                    ignore_changes=[*GROWN_BY_GOOGLE, *(["settings[0].activation_policy"] if pg.auto_pause else [])]),
+                settings=self._settings(tiers[standby], "ZONAL", "postgres-replica", primary=False),
+                lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
                 depends_on=depends_on,
             )
-            keep(self.instance, config, "postgres_primary")
-            if pg.replica:
-                self.replica = sql_database_instance.SqlDatabaseInstance(
-                    self,
-                    "replica",
-                    name=config.resource_name(DataNames.SQL_REPLICA),
-                    region=config.dr_region,
-                    database_version=pg.database_version,
-                    # Stated, so a failover's change to CLOUD_SQL_INSTANCE plans as a promotion in place.
-                    instance_type="READ_REPLICA_INSTANCE",
-                    master_instance_name=self.instance.name,
-                    deletion_protection=pg.deletion_protection,
-                    settings=self._settings(pg.replica.tier, "ZONAL", "postgres-replica", primary=False),
-                    lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
-                    depends_on=depends_on,
-                )
-                keep(self.replica, config, "postgres_replica")
+            keep(self.replica, config, self.ADDRESSES[standby])
+        elif pg.replica:
+            # Its region is lost, or it held the writer before a failback: out of Terraform's
+            # state, untouched in Google Cloud (a dead region is never called; the runbook says
+            # when to delete it by hand).
+            forget(self, f"google_sql_database_instance.{self.ADDRESSES[standby]}")
         for name in pg.databases:
             self._keep_on_writer(sql_database.SqlDatabase(
                 self,
@@ -135,13 +151,13 @@ class Postgres(Construct):
 
         if pg.backups.locked_copy:
             instances = [self.instance, *([self.replica] if self.replica else [])]
-            instance_names = [config.sql_writer_name, *([config.resource_name(DataNames.SQL_REPLICA)] if self.replica else [])]
+            instance_names = [config.sql_writer_name, *([config.sql_instance_name(standby)] if self.replica else [])]
             LockedBackupCopy(self, "locked-copy", config=config, apis=apis, writer_name=self.instance.name,
                              instance_names=instance_names,
                              service_agents=[i.service_account_email_address for i in instances])
 
         if pg.auto_pause:
-            SqlAutoPause(self, "auto-pause", config=config, apis=apis, instance_name=config.resource_name(DataNames.SQL),
+            SqlAutoPause(self, "auto-pause", config=config, apis=apis, instance_name=config.sql_writer_name,
                          databases=pg.databases, settings=pg.auto_pause)
 
         TerraformOutput(self, "connection-name", value=self.instance.connection_name)
@@ -149,38 +165,29 @@ class Postgres(Construct):
         if self.replica:
             TerraformOutput(self, "replica-connection-name", value=self.replica.connection_name)
 
-    def _promoted_replica(self, depends_on: list) -> sql_database_instance.SqlDatabaseInstance:
-        """After a region failover: the replica, promoted in place (same address, same name), with
-        the primary's availability, backups, point-in-time recovery and maintenance window. The old
-        primary leaves Terraform's state untouched: its region may be down (docs/runbooks/disaster-recovery.md)."""
-        config, pg = self._config, self._config.data.postgres
-        promoted = sql_database_instance.SqlDatabaseInstance(
-            self,
-            "replica",
-            name=config.resource_name(DataNames.SQL_REPLICA),
-            region=config.dr_region,
-            database_version=pg.database_version,
-            instance_type="CLOUD_SQL_INSTANCE",
-            deletion_protection=pg.deletion_protection,
-            settings=self._settings(pg.replica.tier, pg.availability, "postgres", primary=True),
-            lifecycle=TerraformResourceLifecycle(ignore_changes=GROWN_BY_GOOGLE),
-            depends_on=depends_on,
-        )
-        keep(promoted, config, "postgres_replica")
-        forget(self, "google_sql_database_instance.postgres_primary")
-        return promoted
+    @property
+    def _promoted(self) -> bool:
+        """The writer was a replica before: the DR site's instance always was, and the primary
+        site's is whenever the other site is forgotten after a failback."""
+        recovery = self._config.disaster_recovery
+        return recovery.active_site == DR_SITE or recovery.forgets_standby
+
+    @staticmethod
+    def _construct_id(site: str) -> str:
+        return "instance" if site == PRIMARY_SITE else "replica"
 
     def _keep_on_writer(self, resource, name: str, import_id: str) -> None:
-        """Pin an object that lives inside the writer (a database, a user). After a failover the
-        promoted replica already holds it (replicated): the old address, on the old primary, is
-        forgotten, and the object is adopted at `<name>_dr` from the promoted instance."""
-        if not self._config.disaster_recovery.failed_over:
-            keep(resource, self._config, name)
-            return
-        keep(resource, self._config, f"{name}_dr")
-        type_ = type(resource).TF_RESOURCE_TYPE
-        forget(self, f"{type_}.{name}")
-        adopt(self, f"{type_}.{name}_dr", import_id)
+        """Pin an object that lives inside the writer (a database, a user), at the writer site's
+        address (`<name>` or `<name>_dr`). When the standby site is forgotten, the object's
+        address there is forgotten too and the object adopted from the writer, which already
+        holds it (replicated)."""
+        config = self._config
+        recovery = config.disaster_recovery
+        keep(resource, config, site_address(name, recovery.active_site))
+        if recovery.forgets_standby:
+            type_ = type(resource).TF_RESOURCE_TYPE
+            forget(self, f"{type_}.{site_address(name, recovery.standby_site)}")
+            adopt(self, f"{type_}.{site_address(name, recovery.active_site)}", import_id)
 
     def _settings(self, tier: str, availability: str, service: str, *,
                   primary: bool) -> sql_database_instance.SqlDatabaseInstanceSettings:
@@ -224,8 +231,10 @@ class Postgres(Construct):
             backup_configuration=s.SqlDatabaseInstanceSettingsBackupConfiguration(
                 enabled=backups.enabled,
                 start_time=backups.start_time,
-                # In the DR region, so backups outlive a regional outage of the primary's region.
-                location=config.dr_region,
+                # In the standby site's region, so backups outlive a regional outage of the writer's;
+                # the writer's own while that site is forgotten (its region may be down).
+                location=config.active_region if config.disaster_recovery.forgets_standby
+                else config.region_of(config.disaster_recovery.standby_site),
                 point_in_time_recovery_enabled=backups.point_in_time_recovery,
                 transaction_log_retention_days=backups.log_retention_days if backups.point_in_time_recovery else None,
                 backup_retention_settings=s.SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings(
@@ -271,7 +280,7 @@ class Redis(Construct):
             self,
             "instance",
             name=config.resource_name(DataNames.REDIS),
-            region=config.region,
+            region=config.active_region,
             tier=redis.tier,
             memory_size_gb=redis.memory_size_gb,
             redis_version=redis.redis_version,
@@ -293,7 +302,8 @@ class Redis(Construct):
             labels=config.labels(TIER, "redis"),
             depends_on=[network.private_services, apis.enable("redis.googleapis.com")],
         )
-        keep(self.instance, config, "redis")
+        # A failover builds it in the DR region, empty: a cache the application refills.
+        place(self.instance, config, "redis")
 
         self.auth_secret = secret_manager_secret.SecretManagerSecret(
             self,

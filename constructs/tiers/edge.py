@@ -31,6 +31,7 @@ from constructs.google import (
     compute_url_map,
 )
 from constructs.shared.protection import keep
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -60,11 +61,13 @@ class Edge(Construct):
         keep(self.address, config, "edge_address")
 
         neg = compute_region_network_endpoint_group.ComputeRegionNetworkEndpointGroup(
-            self, "frontend-neg", project=project, region=config.region, name=config.resource_name("frontend-neg"),
+            self, "frontend-neg", project=project, region=config.active_region, name=config.resource_name("frontend-neg"),
             network_endpoint_type="SERVERLESS",
             cloud_run=compute_region_network_endpoint_group.ComputeRegionNetworkEndpointGroupCloudRun(
                 service=frontend_service),
             depends_on=[compute])
+        # The frontend runs in the active region; after a failover the backend points at the DR region's NEG.
+        place(neg, config)
         policy = self._armor(config, compute)
         service = backend.ComputeBackendService(
             self, "frontend-backend", project=project, name=config.resource_name("frontend"),

@@ -23,8 +23,8 @@ from constructs.google import (
     storage_bucket,
     storage_bucket_iam_member,
 )
-from constructs.shared.protection import keep
 from constructs.shared.runtime import RuntimeIdentity
+from constructs.shared.sites import place
 from environments.config import EnvironmentConfig
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Events(Construct):
             # Provider 6.50 exports no bootstrap address: this is the DNS name Managed Kafka registers
             # in the VPC (Google calls it the legacy format; docs/decisions/kafka.md says how to
             # confirm it). The reference to the cluster also orders the runtimes after it.
-            self._env = {BOOTSTRAP_VARIABLE: f"bootstrap.{self._cluster.cluster_id}.{config.region}"
+            self._env = {BOOTSTRAP_VARIABLE: f"bootstrap.{self._cluster.cluster_id}.{config.active_region}"
                                              f".managedkafka.{config.project_id}.cloud.goog:9092"}
 
     @property
@@ -105,10 +105,10 @@ class Events(Construct):
     def grant_client(self, client: RuntimeIdentity) -> None:
         """Let a producer or consumer in: invoke the REST proxy, or connect to the cluster."""
         if self._config.events.backend == "cloud-run":
-            cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+            place(cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
                 self, f"invoker-{client.runtime}", project=self._service.project, location=self._service.location,
                 name=self._service.name, role="roles/run.invoker", member=client.member,
-            )
+            ), self._config)
         else:
             # Project level: provider 6.50 has no IAM resource on a Managed Kafka cluster, and the
             # environment's project holds this one cluster.
@@ -125,8 +125,8 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
     bucket = storage_bucket.StorageBucket(
         scope,
         "log-bucket",
-        name=config.resource_name(f"{COMPONENT}-log"),
-        location=config.region,
+        name=config.site_bucket_name(f"{COMPONENT}-log", config.disaster_recovery.active_site),
+        location=config.active_region,
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         versioning=storage_bucket.StorageBucketVersioning(enabled=True),
@@ -146,11 +146,13 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
         force_destroy=not config.is_production,
         labels=config.labels(TIER, f"{COMPONENT}-log"),
     )
-    keep(bucket, config, "kafka_log_bucket")
+    # A failover starts the broker in the DR region on an empty log (docs/runbooks/disaster-recovery.md).
+    place(bucket, config, "kafka_log_bucket")
     # Cloud Storage FUSE lists, reads, writes and deletes objects; nothing on other buckets.
     log_access = storage_bucket_iam_member.StorageBucketIamMember(
         scope, "log-access", bucket=bucket.name, role="roles/storage.objectUser", member=identity.member,
     )
+    place(log_access, config)
     topics = " ".join(f"{t.name}:{t.partitions}:{t.retention_hours * 3_600_000}" for t in config.events.topics)
     broker_env = {
         # KRaft combined mode: this one node is broker and controller; nothing listens beyond localhost.
@@ -182,11 +184,11 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
         "KAFKA_REST_LISTENERS": f"http://0.0.0.0:{PROXY_PORT}",
         "KAFKA_REST_HOST_NAME": "localhost",
     }
-    return run.CloudRunV2Service(
+    service = run.CloudRunV2Service(
         scope,
         "service",
         name=config.resource_name(COMPONENT),
-        location=config.region,
+        location=config.active_region,
         ingress="INGRESS_TRAFFIC_INTERNAL_ONLY",
         deletion_protection=config.is_production,
         labels=config.labels(TIER, COMPONENT),
@@ -236,6 +238,8 @@ def _broker_service(scope: Construct, config: EnvironmentConfig, network: "Netwo
         lifecycle=TerraformResourceLifecycle(ignore_changes=["client", "client_version"]),
         depends_on=[apis.enable("run.googleapis.com"), log_access, *identity.grants],
     )
+    place(service, config)
+    return service
 
 
 def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Network", apis: "Apis") -> mk.ManagedKafkaCluster:
@@ -244,7 +248,7 @@ def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Netw
         scope,
         "cluster",
         cluster_id=config.resource_name(COMPONENT),
-        location=config.region,
+        location=config.active_region,
         # The API takes both as strings (int64 in JSON).
         capacity_config=mk.ManagedKafkaClusterCapacityConfig(
             vcpu_count=str(managed.vcpu), memory_bytes=str(managed.memory_gib * GIB)),
@@ -255,13 +259,14 @@ def _managed_cluster(scope: Construct, config: EnvironmentConfig, network: "Netw
         labels=config.labels(TIER, COMPONENT),
         depends_on=[apis.enable("managedkafka.googleapis.com")],
     )
-    keep(cluster, config, "kafka_cluster")
+    # A failover builds the cluster and its topics in the DR region, empty (docs/runbooks/disaster-recovery.md).
+    place(cluster, config, "kafka_cluster")
     for topic in config.events.topics:
-        keep(managed_kafka_topic.ManagedKafkaTopic(
+        place(managed_kafka_topic.ManagedKafkaTopic(
             scope,
             f"topic-{topic.name}",
             cluster=cluster.cluster_id,
-            location=config.region,
+            location=config.active_region,
             topic_id=topic.name,
             partition_count=topic.partitions,
             replication_factor=MANAGED_REPLICATION_FACTOR,

@@ -41,6 +41,7 @@ from constructs.google import (
     monitoring_uptime_check_config as uptime,
 )
 from constructs.shared.protection import keep
+from constructs.shared.sites import place
 from constructs.tiers.monitoring_dashboard import dashboard_json
 from constructs.tiers.slo import FrontendSlos, slo_names
 from environments.config import DataNames, EnvironmentConfig
@@ -257,11 +258,11 @@ class Monitoring(Construct):
             # OIDC token of the Monitoring service agent, which may invoke the API's service and nothing else.
             # The agent exists once the project has a notification channel (the channels above).
             number = data_google_project.DataGoogleProject(self, "project", project_id=config.project_id).number
-            cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
-                self, "uptime-invokes-api", project=config.project_id, location=config.region, name=api_function_name,
-                role="roles/run.invoker",
+            place(cloud_run_v2_service_iam_member.CloudRunV2ServiceIamMember(
+                self, "uptime-invokes-api", project=config.project_id, location=config.active_region,
+                name=api_function_name, role="roles/run.invoker",
                 member=f"serviceAccount:service-{number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
-                depends_on=self.channels)
+                depends_on=self.channels), config)
         check_ids = []
         for name, url, path, authenticated in targets:
             check = uptime.MonitoringUptimeCheckConfig(

@@ -164,8 +164,8 @@ class SqlAutoPause(Construct):
         )
 
         # --- the function ---------------------------------------------------------------------
-        bucket = function_source_bucket(self, "source-bucket", config=config,
-                                        name=config.resource_name(DataNames.PAUSE_SOURCE), labels=labels,
+        bucket = function_source_bucket(self, "source-bucket", config=config, component=DataNames.PAUSE_SOURCE,
+                                        labels=labels,
                                         depends_on=[storage])
         builder = BuildIdentity(self, "build-identity", config=config, apis=apis, function=DataNames.PAUSE_ACCOUNT,
                                 source_bucket=bucket)

@@ -7,7 +7,7 @@ import re
 from typing import Iterator
 
 from environments.checks.shared import EVENTS_COMPONENT, RUNTIMES
-from environments.config import APP, SHORT_APP, DataNames
+from environments.config import APP, DR_BUCKET_SUFFIX, SHORT_APP, DataNames
 from environments.problems import Problem
 
 # Google's limits on names the stacks derive from the file (DESIGN.md section 4).
@@ -39,11 +39,16 @@ def derived_names(data: dict, name: str) -> Iterator[tuple[str, str, str]]:
         yield key, f"{SHORT_APP}-{name}-{service}", "service account id"
         yield key, f"{APP}-{name}-{service}", "Cloud Run service name"
     pg = data["data"]["postgres"]
-    yield "(file name)", f"{APP}-{name}-{DataNames.SQL}", "resource name"
+    instances = data["disaster_recovery"]["sql_instances"]
+    yield "disaster_recovery.sql_instances.primary", f"{APP}-{name}-{instances['primary']}", "resource name"
     yield "(file name)", f"{APP}-{name}-{DataNames.REDIS}", "Memorystore instance id"
     yield "(file name)", f"{APP}-{name}-{DataNames.REDIS_AUTH}", "resource name"
     if "replica" in pg:
-        yield "data.postgres.replica", f"{APP}-{name}-{DataNames.SQL_REPLICA}", "resource name"
+        yield "disaster_recovery.sql_instances.dr", f"{APP}-{name}-{instances['dr']}", "resource name"
+        # The DR site's buckets: bucket names are global, so a site's copy carries the suffix.
+        yield "(file name)", f"{APP}-{name}-function-sources{DR_BUCKET_SUFFIX}", "bucket name"
+        if data["events"]["backend"] == "cloud-run":
+            yield "events", f"{APP}-{name}-{EVENTS_COMPONENT}-log{DR_BUCKET_SUFFIX}", "bucket name"
     if "locked_copy" in pg["backups"]:
         key = "data.postgres.backups.locked_copy"
         yield key, f"{APP}-{name}-{DataNames.SQL_COPY}", "bucket name"

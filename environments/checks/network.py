@@ -1,5 +1,6 @@
-"""Checks of NetworkConfig: private IPv4 ranges of the sizes Google requires, none overlapping,
-and the connector's instance range."""
+"""Checks of NetworkConfig: private IPv4 ranges of the sizes Google requires, none overlapping
+(the DR region's included: one VPC holds both), the connector's instance range, and the DR
+region's ranges wherever a replica makes a failover possible."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from environments.problems import Problem, value_at
 
 def network_problems(shown: str, data: dict) -> Iterator[Problem]:
     ranges = {}
-    for key, smallest, exact in (
-        ("network.subnet_cidr", 26, None),
-        ("network.private_services_cidr", None, (16, 20, 24)),
-        ("network.connector.cidr", None, (28,)),
-    ):
+    keys = [("network.subnet_cidr", 26, None), ("network.private_services_cidr", None, (16, 20, 24)),
+            ("network.connector.cidr", None, (28,))]
+    if "dr" in data["network"]:
+        keys += [("network.dr.subnet_cidr", 26, None), ("network.dr.connector_cidr", None, (28,))]
+    elif "replica" in data["data"]["postgres"]:
+        yield Problem(shown, "network.dr", "a file with data.postgres.replica has no ranges for the DR region, where a "
+                      "failover runs the environment", "add network.dr: {subnet_cidr: <a /26 or larger>, "
+                      "connector_cidr: <a /28>}, each apart from the other ranges")
+    for key, smallest, exact in keys:
         value = value_at(data, key)
         try:
             net = ipaddress.IPv4Network(value)
