@@ -369,3 +369,14 @@ def test_a_type_missing_from_the_tables_is_named_not_raised():
     assert "redis.instances.get" in needs.planner_permissions()
     with pytest.raises(ValueError, match="no deployer role for google_new_type: add the type to DEPLOY_PERMISSIONS"):
         needs.deployer_roles()
+
+
+def test_the_planner_reads_the_uploaded_sources_of_both_sites(env):
+    """Refresh reads the function source archives; after a failover they are in the DR site's
+    bucket, which the planner may read before the bootstrap stack is applied again."""
+    bootstrap, config = env[1], env[2]
+    (grant,) = [g for g in _project_grants(bootstrap, "planner") if g["role"] == "roles/storage.objectViewer"]
+    expression = grant["condition"]["expression"]
+    source_bucket = config.resource_name("function-sources")
+    assert f"projects/_/buckets/{source_bucket}/objects/" in expression
+    assert (f"projects/_/buckets/{source_bucket}-dr/objects/" in expression) is config.has_dr_site

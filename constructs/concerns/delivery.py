@@ -41,7 +41,7 @@ from constructs.google import (
     storage_bucket_iam_member,
 )
 from constructs.shared.protection import keep
-from environments.config import EnvironmentConfig
+from environments.config import DR_BUCKET_SUFFIX, EnvironmentConfig
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 PROVIDER_ID = "github"
@@ -204,7 +204,7 @@ class CiIdentities(Construct):
                 self, "planner-objects", project=config.project_id, role="roles/storage.objectViewer",
                 member=planner, condition=project_iam_member.ProjectIamMemberCondition(
                     title="objects the stack uploads", description="refresh reads the function source archives",
-                    expression=objects_condition(needs.object_buckets)))
+                    expression=objects_condition(_both_sites(config, needs.object_buckets))))
         # Reads state; -lock=false in every planner run, so no lock object is written.
         storage_bucket_iam_member.StorageBucketIamMember(
             self, "planner-state", bucket=config.state_bucket, role="roles/storage.objectViewer", member=planner)
@@ -236,3 +236,12 @@ def account_email(config: EnvironmentConfig, account_id: str) -> str:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text).strip("-")
+
+
+def _both_sites(config: EnvironmentConfig, buckets: tuple[str, ...]) -> tuple[str, ...]:
+    """Each bucket of the stack and, with a DR site, its other site's twin: after a failover the
+    sources are in `<bucket>-dr`, and the planner reads them without the bootstrap applied again."""
+    if not config.has_dr_site:
+        return buckets
+    bases = {b.removesuffix(DR_BUCKET_SUFFIX) for b in buckets}
+    return tuple(sorted(bases | {b + DR_BUCKET_SUFFIX for b in bases}))
