@@ -33,9 +33,10 @@ class SecretRotation:
 
 def regional_replication(config: EnvironmentConfig) -> secret_manager_secret.SecretManagerSecretReplication:
     """Replicas in the environment's own regions (data residency), not Google's automatic choice:
-    production's also in the DR region, so a failover there has its credentials."""
+    also in the DR region wherever a database replica waits there (production, the drill), so a
+    failover there has its credentials."""
     sm = secret_manager_secret
-    regions = [config.region, config.dr_region] if config.is_production else [config.region]
+    regions = [config.region, config.dr_region] if config.data.postgres.replica else [config.region]
     return sm.SecretManagerSecretReplication(user_managed=sm.SecretManagerSecretReplicationUserManaged(
         replicas=[sm.SecretManagerSecretReplicationUserManagedReplicas(location=region) for region in regions],
     ))
