@@ -1,7 +1,9 @@
 """The estimate against the environment's budgets (environments/<env>.yaml `cost`): the whole
 environment and each tier budget, under load, in the budget's currency at the price file's rate.
 
-A budget is passed when the estimate under load is above it. `make cost` warns; a change that
+A budget is passed when the estimate under load is above it: the monthly estimate, or for an
+environment that exists only for runs of a few hours (`cost.run_hours`, the drill) one run's share
+of it, so that a run left standing passes its budget within days. `make cost` warns; a change that
 takes an environment or a tier from within its budget to past it is what `make diff` and
 `make cost-diff` fail on (EXIT_BUDGET).
 """
@@ -25,7 +27,8 @@ class BudgetLine:
     amount: float  # in `currency`
     currency: str
     usd_per_unit: float
-    load_usd: float  # the estimate under load
+    load_usd: float  # the estimate under load: a month's, or one run's (run_hours)
+    run_hours: int | None = None
 
     @property
     def load(self) -> float:
@@ -41,14 +44,24 @@ class BudgetLine:
         return self.load / self.amount if self.amount else float("inf")
 
 
+def run_share(run_hours: int | None, book: PriceBook) -> float:
+    """The part of a month's estimate one run costs (1 for an environment that is always up)."""
+    return run_hours / book.hours_per_month if run_hours else 1.0
+
+
 def budget_lines(result: Estimate, budget: CostConfig, book: PriceBook) -> tuple[BudgetLine, ...]:
     """The environment's budget first, then each tier budget in the file's order."""
     rate = book.rate(budget.currency).usd_per_unit
+    share, hours = run_share(budget.run_hours, book), budget.run_hours
     tiers = result.tiers()
-    lines = [BudgetLine(ENVIRONMENT, budget.monthly_amount, budget.currency, rate, result.load)]
-    lines += [BudgetLine(tier, amount, budget.currency, rate, tiers.get(tier, (0.0, 0.0))[1])
+    lines = [BudgetLine(ENVIRONMENT, budget.monthly_amount, budget.currency, rate, result.load * share, hours)]
+    lines += [BudgetLine(tier, amount, budget.currency, rate, tiers.get(tier, (0.0, 0.0))[1] * share, hours)
               for tier, amount in budget.tier_amounts.items()]
     return tuple(lines)
+
+
+def _basis(line: BudgetLine) -> str:
+    return f"for one run of {line.run_hours} h" if line.run_hours else "a month"
 
 
 def budget_text(lines: tuple[BudgetLine, ...], book: PriceBook) -> str:
@@ -57,7 +70,8 @@ def budget_text(lines: tuple[BudgetLine, ...], book: PriceBook) -> str:
     currency = lines[0].currency
     rate = book.rate(currency)
     source = f" ({rate.rate_date}, {rate.source})" if rate.rate_date else ""
-    out = [f"budgets, under load, in {currency} at {rate.usd_per_unit:g} USD per {currency}{source}:"]
+    basis = f"{_basis(lines[0])} " if lines[0].run_hours else ""
+    out = [f"budgets, {basis}under load, in {currency} at {rate.usd_per_unit:g} USD per {currency}{source}:"]
     for line in lines:
         flag = "PAST BUDGET" if line.over else "ok"
         out.append(f"  {line.scope:<16}{line.load:>10.2f} of {line.amount:>8,.0f} {currency} ({line.share:>4.0%})  {flag}")
@@ -66,7 +80,7 @@ def budget_text(lines: tuple[BudgetLine, ...], book: PriceBook) -> str:
 
 def warnings(env: str, lines: tuple[BudgetLine, ...]) -> list[str]:
     return [f"warning: {env} {'as a whole' if line.scope == ENVIRONMENT else 'tier ' + line.scope} is estimated at "
-            f"{line.load:,.2f} {line.currency} a month under load, past its budget of {line.amount:,.0f} {line.currency}"
+            f"{line.load:,.2f} {line.currency} {_basis(line)} under load, past its budget of {line.amount:,.0f} {line.currency}"
             for line in lines if line.over]
 
 

@@ -24,7 +24,13 @@ def _profile(profile: LoadProfileConfig) -> str:
             f"{profile.log_gib_per_month:g} GiB logs")
 
 
-def table(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) -> str:
+def run_cost(estimate: Estimate, run_hours: int, book: PriceBook) -> tuple[float, float]:
+    """(idle, under load) of one run of an environment that exists only for `run_hours` at a time."""
+    share = run_hours / book.hours_per_month
+    return estimate.idle * share, estimate.load * share
+
+
+def table(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook, run_hours: int | None = None) -> str:
     width = max([len(line.name) for line in estimate.lines] + [24]) + 4
     out = [f"{estimate.env}: estimated monthly cost, {book.currency} ({book.hours_per_month:g} h, list prices)",
            f"load profile: {_profile(profile)}",
@@ -38,6 +44,10 @@ def table(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook) -> st
             out.extend(f"    {'':<{width - 2}}{'':>22}    - {note}" for note in line.notes)
         out.append(f"    {'subtotal ' + tier:<{width - 2}}{idle:>10.2f}{load:>11.2f}")
     out.append(f"  {'TOTAL':<{width}}{estimate.idle:>10.2f}{estimate.load:>11.2f}")
+    if run_hours:
+        idle, load = run_cost(estimate, run_hours, book)
+        out.append(f"  {f'ONE RUN OF {run_hours} h':<{width}}{idle:>10.2f}{load:>11.2f}   "
+                   f"(cost.run_hours; the environment exists only while it is used)")
     out.append(f"  {UNSURE} rests on a price marked secondary or unverified in pricing/prices.yaml")
     if estimate.unpriced:
         out.append(f"unpriced, not in the totals ({len(estimate.unpriced)}):")
@@ -55,12 +65,18 @@ def _money(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook, budgets: tuple = ()) -> dict:
+def document(estimate: Estimate, profile: LoadProfileConfig, book: PriceBook, budgets: tuple = (),
+             run_hours: int | None = None) -> dict:
+    run = {}
+    if run_hours:
+        idle, load = run_cost(estimate, run_hours, book)
+        run = {"run": {"hours": run_hours, "idle": _money(idle), "load": _money(load)}}
     return {
         "env": estimate.env,
         "load_profile": {**{f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "runtimes"},
                          "runtimes": {name: asdict(load) for name, load in profile.runtimes.items()}},
         "total": {"idle": _money(estimate.idle), "load": _money(estimate.load)},
+        **run,
         "tiers": {tier: {"idle": _money(i), "load": _money(l)} for tier, (i, l) in estimate.tiers().items()},
         "lines": [{"ref": line.ref, "name": line.name, "tier": line.tier, "idle": _money(line.idle),
                    "load": _money(line.load), "basis": line.basis, "notes": list(line.notes),
@@ -114,9 +130,17 @@ def estimate_block(estimates: list[tuple[Estimate, tuple]], book: PriceBook) -> 
                + (f" ({rates})" if rates else "") + ". " + "; ".join(
                    f"{e.env}: {sum(_unsure(line, book) for line in e.priced)} of {len(e.priced)} lines rest on a "
                    f"price not confirmed on Google's page, {len(e.unpriced)} resource(s) unpriced" for e, _ in estimates)
-               + ". `make cost` shows each line.")
+               + ". " + "".join(_run_note(e, lines[0].run_hours, book) for e, lines in estimates
+                                if lines and lines[0].run_hours)
+               + "`make cost` shows each line.")
     out.append(BLOCK_END)
     return "\n".join(out)
+
+
+def _run_note(estimate: Estimate, run_hours: int, book: PriceBook) -> str:
+    idle, load = run_cost(estimate, run_hours, book)
+    return (f"{estimate.env} exists only for runs of {run_hours} h (cost.run_hours): one run costs {idle:,.2f} idle and "
+            f"{load:,.2f} under load, and its budget cell compares one run. ")
 
 
 def diff_text(change_set: CostDiff) -> str:

@@ -122,6 +122,7 @@ def _cost(cost: dict) -> CostConfig:
         monthly_amount=cost["monthly_amount"],
         tier_amounts=MappingProxyType(dict(sorted(cost["tier_amounts"].items()))),
         notification_emails=tuple(cost["notification_emails"]),
+        run_hours=cost.get("run_hours"),
     )
 
 

@@ -472,6 +472,8 @@ class CostConfig:
     monthly_amount: int
     tier_amounts: Mapping[str, int]
     notification_emails: tuple[str, ...]
+    # Hours one run lasts, for an environment that exists only while used (the drill); None: always up.
+    run_hours: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from environments.loader import environment_files
+
+# Every environment file's name (environments/*.yaml): the tests that hold for each loop over these.
+ENVS = [path.stem for path in environment_files()]
+
 
 def resources(stack: dict, type_: str) -> dict[str, dict]:
     """address -> body of every resource of `type_`."""

@@ -8,9 +8,8 @@ from cdktf import TerraformResource
 from constructs import google
 from constructs.concerns.cost import BUDGET_PUBLISHER
 from policies.rules import LABEL_PATHS
-from synth_tests.helpers import ref, resources
+from synth_tests.helpers import ENVS, ref, resources
 
-ENVS = ["staging", "production"]
 BUDGET = "google_billing_budget"
 COST_LABELS = ("app", "env", "tier", "service")
 

@@ -1,16 +1,20 @@
-"""Security and compliance in both environments: audit logging, the audit-log bucket, data
+"""Security and compliance in every environment: audit logging, the audit-log bucket, data
 residency over the whole synthesized JSON, the optional location policy, secret rotation."""
 
 import base64
 import dataclasses
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from constructs.concerns.compliance import AUDIT_FILTER, CHANGES_FILTER, CIS_CHANGE_FILTERS, DAY_SECONDS, ENFORCED_CONSTRAINTS
-from synth_tests.helpers import ref, resources, under
+from constructs.concerns.dr_drill import CHECKLIST_ANCHOR, RUNBOOK, checklist_url
+from synth_tests.helpers import ENVS, ref, resources, under
 
-ENVS = ["staging", "production"]
+ROOT = Path(__file__).resolve().parent.parent
+
 LOCATION_KEYS = {"location", "region", "location_id", "alternative_location_id", "trigger_region"}
 
 
@@ -96,7 +100,7 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
     # Production's replica and backups are in the DR region; staging's backups are too.
     assert ("google_sql_database_instance", "settings.backup_configuration.location") in dr_uses
     assert (("google_sql_database_instance", "region") in dr_uses) is (config.data.postgres.replica is not None)
-    # Production's secrets have a replica there too, so a failover has its credentials.
+    # Where a database replica waits there, the secrets have one too, so a failover has its credentials.
     assert (("google_secret_manager_secret", "replication.user_managed.replicas[1].location") in dr_uses) is \
         config.has_dr_site
     assert (("google_artifact_registry_repository", "location") in dr_uses) is config.has_dr_site
@@ -105,9 +109,9 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_every_secret_is_replicated_in_the_environments_regions_only(stacks, configs, env):
-    """Staging: its region. Production: its region and the DR region, so a failover has its credentials."""
+    """Staging: its region. Production and the drill: also the DR region, so a failover has its credentials."""
     config = configs[env]
-    regions = [config.region, config.dr_region] if config.is_production else [config.region]
+    regions = [config.region, config.dr_region] if config.data.postgres.replica else [config.region]
     for address, secret in resources(stacks[env], "google_secret_manager_secret").items():
         assert secret["replication"] == {"user_managed": {"replicas": [{"location": r} for r in regions]}}, address
 
@@ -211,16 +215,38 @@ def test_scheduler_publishes_the_drill_reminder_on_the_files_schedule(stacks, co
     (topic,) = [a for a in resources(stack, "google_pubsub_topic") if a.startswith("dr-drill_")]
     assert (job["schedule"], job["time_zone"], job["region"]) == (drill.drill_schedule, drill.time_zone, configs[env].region)
     assert job["pubsub_target"]["topic_name"] == ref("google_pubsub_topic", topic)
-    assert base64.b64decode(job["pubsub_target"]["data"]).decode() == "DR drill due: docs/runbooks/disaster-recovery.md#dr-drill"
+    assert base64.b64decode(job["pubsub_target"]["data"]).decode() == f"DR drill due: {checklist_url(configs[env])}"
 
 
-def test_staging_sends_neither_rotation_notices_nor_drill_reminders(staging, configs):
-    """Each notice is an alert condition (about 1.50 USD a month) and staging pages no one: its
-    secrets hold test credentials, and the drill is production's."""
-    assert configs["staging"].compliance.secret_rotation_days is None
-    assert not [b for b in resources(staging, "google_secret_manager_secret").values() if "rotation" in b]
-    assert not notice_alerts(staging, "compliance_") and not notice_alerts(staging, "dr-drill_")
-    assert not [a for a in resources(staging, "google_cloud_scheduler_job") if a.startswith("dr-drill_")]
+def _github_slug(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_drill_reminder_links_to_the_regional_drill_checklist(stacks, configs):
+    """The reminder's link lands on the checklist: the anchor is a heading of the runbook, and the
+    runbook's own links to its sections resolve too."""
+    runbook = (ROOT / RUNBOOK).read_text()
+    anchors = {_github_slug(h) for h in re.findall(r"^#{1,6} (.+)$", runbook, re.M)}
+    assert CHECKLIST_ANCHOR in anchors
+    assert {link for link in re.findall(r"\]\(#([^)]+)\)", runbook)} <= anchors
+    url = checklist_url(configs["production"])
+    assert url == ("https://github.com/hexproperty/infrastructure/blob/HEAD/docs/runbooks/disaster-recovery.md"
+                   "#regional-drill-checklist")
+    (policy,) = notice_alerts(stacks["production"], "dr-drill_").values()
+    assert url in policy["documentation"]["content"]
+
+
+@pytest.mark.parametrize("env", [env for env in ENVS if env != "production"])
+def test_only_production_sends_rotation_notices_and_drill_reminders(stacks, configs, env):
+    """Each notice is an alert condition (about 1.50 USD a month): staging pages no one and its
+    secrets hold test credentials; the drill environment lives only during a drill. The reminder is
+    production's, whose recovery is what is drilled."""
+    stack = stacks[env]
+    assert configs[env].compliance.secret_rotation_days is None
+    assert not [b for b in resources(stack, "google_secret_manager_secret").values() if "rotation" in b]
+    assert not notice_alerts(stack, "compliance_") and not notice_alerts(stack, "dr-drill_")
+    assert not [a for a in resources(stack, "google_cloud_scheduler_job") if a.startswith("dr-drill_")]
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -60,8 +60,8 @@ def test_each_file_starts_with_the_schema_modeline(path):
     assert first == f"# yaml-language-server: $schema=./{SCHEMA_PATH.name}"
 
 
-def test_both_environments_are_shipped():
-    assert [p.stem for p in environment_files()] == ["production", "staging"]
+def test_the_three_environments_are_shipped():
+    assert [p.stem for p in environment_files()] == ["drill", "production", "staging"]
 
 
 def test_config_objects_are_frozen(configs):

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import pytest
 
-from cost.budget import budget_delta, budget_lines, warnings
+from cost.budget import BudgetLine, budget_delta, budget_lines, warnings
 from cost.load_model import occupancy
 from cost.estimate import diff, estimate
 from cost.rules import RULES
@@ -290,7 +290,7 @@ def test_the_estimator_imports_neither_cdktf_nor_the_provider():
 # Pinned: staging and production, idle and under their load profiles, in USD per month. A change
 # of configuration, load profile or prices that moves them more than 1 % fails here; update the
 # figures (and `make cost-readme`) in the same change, so review sees the cost move.
-PINNED = {"staging": (59.06, 202.00), "production": (1050.28, 1386.83)}
+PINNED = {"staging": (59.06, 202.00), "production": (1050.28, 1386.83), "drill": (482.86, 484.44)}
 
 
 @pytest.mark.parametrize("env", sorted(PINNED))
@@ -311,6 +311,27 @@ def test_staging_idles_at_60_usd_a_month_at_most(staging, configs):
     """The cost-optimized staging of the seed: what it requires and nothing that pages no one."""
     result = estimate(staging, "staging", configs["staging"].load_profile, load_prices())
     assert result.idle <= 60, f"staging idles at {result.idle:.2f} USD a month: docs/cost.md, Staging's floor, says what may"
+
+
+def test_a_drill_is_priced_and_budgeted_per_run(stacks, configs, synth_dir):
+    """The drill environment exists only for runs of cost.run_hours: the report says what one run
+    costs, and its budget is judged against one run, so a run left standing passes it within days."""
+    book, config = load_prices(), configs["drill"]
+    result = estimate(stacks["drill"], "drill", config.load_profile, book)
+    share = config.cost.run_hours / book.hours_per_month
+    (whole,) = budget_lines(result, config.cost, book)
+    assert whole.load_usd == pytest.approx(result.load * share) and not whole.over
+    month = BudgetLine(whole.scope, whole.amount, whole.currency, whole.usd_per_unit, result.load)
+    assert month.over, "the budget should be passed by a month of the drill: it catches a forgotten teardown"
+    assert config.cost.monthly_amount * whole.usd_per_unit < result.load * 2 * 24 / book.hours_per_month
+    table = run_cost("drill", "--outdir", str(synth_dir))
+    assert table.returncode == 0 and "warning" not in table.stderr, table.stderr
+    assert f"ONE RUN OF {config.cost.run_hours} h" in table.stdout
+    assert f"budgets, for one run of {config.cost.run_hours} h under load, in EUR" in table.stdout
+    (document,) = json.loads(run_cost("drill", "--json", "--outdir", str(synth_dir)).stdout)["environments"]
+    assert document["run"] == {"hours": config.cost.run_hours, "idle": pytest.approx(result.idle * share, abs=1e-3),
+                               "load": pytest.approx(result.load * share, abs=1e-3)}
+    assert "run" not in json.loads(run_cost("staging", "--json", "--outdir", str(synth_dir)).stdout)["environments"][0]
 
 
 def test_cost_page_estimate_is_current(stacks, configs):
@@ -334,8 +355,8 @@ def test_cli_prints_the_table_and_json(synth_dir):
     assert "budgets, under load, in EUR" in table.stdout and "tier events" in table.stderr
     out = run_cost("estimate", "--json", "--outdir", str(synth_dir))
     document = json.loads(out.stdout)
-    assert [e["env"] for e in document["environments"]] == ["production", "staging"]
-    staging = document["environments"][1]
+    assert [e["env"] for e in document["environments"]] == ["drill", "production", "staging"]
+    staging = document["environments"][2]
     assert staging["total"]["idle"] == pytest.approx(sum(line["idle"] for line in staging["lines"]), abs=1e-3)
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from synth_tests.helpers import only, ref, resources, under
+from synth_tests.helpers import ENVS, only, ref, resources, under
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVS = ["staging", "production"]
 SQL = "google_sql_database_instance"
 
 PRIMARY = "postgres_primary"
@@ -134,7 +133,7 @@ def test_redis(env):
     assert redis["labels"] == config.labels("data", "redis")
     assert redis["maintenance_policy"]["weekly_maintenance_window"][0]["day"] == wanted.maintenance.day
     (secret,) = under(stack, "google_secret_manager_secret", "data/redis").values()
-    regions = [config.region, config.dr_region] if config.is_production else [config.region]
+    regions = [config.region, config.dr_region] if config.data.postgres.replica else [config.region]
     assert secret["replication"] == {"user_managed": {"replicas": [{"location": r} for r in regions]}}
 
 

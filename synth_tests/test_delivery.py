@@ -24,9 +24,8 @@ from constructs.concerns.ci_access import (
     role_grants,
     stack_needs,
 )
-from synth_tests.helpers import only, resources
+from synth_tests.helpers import ENVS, only, resources
 
-ENVS = ["staging", "production"]
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 

@@ -10,6 +10,7 @@ import pytest
 
 from constructs.shared.secrets import PLACEHOLDER
 from synth_tests.helpers import (
+    ENVS,
     address_of,
     address_of_attr,
     api_function,
@@ -21,7 +22,6 @@ from synth_tests.helpers import (
     run_service,
 )
 
-ENVS = ["staging", "production"]
 PER_RUNTIME = ["production"]  # monitoring.alerting: per-runtime; staging's is none
 
 

@@ -4,9 +4,8 @@ import ipaddress
 
 import pytest
 
-from synth_tests.helpers import only, ref, resources
+from synth_tests.helpers import ENVS, only, ref, resources
 
-ENVS = ["staging", "production"]
 
 
 @pytest.fixture(params=ENVS)

@@ -9,7 +9,7 @@ import json
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from synth_tests.helpers import without_metadata
+from synth_tests.helpers import ENVS, without_metadata
 
 UPDATE = "intended? review the diff above, then run: make test ARGS=--snapshot-update"
 
@@ -19,7 +19,7 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("env", ["staging", "production"])
+@pytest.mark.parametrize("env", ENVS)
 def test_stack_matches_snapshot(stacks, env, snapshot_json):
     stack = without_metadata(stacks[env])
     text = json.dumps(stack)

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from provider_standin.terraform import json_messages, run_terraform
-from synth_tests.helpers import modified_stack
+from synth_tests.helpers import ENVS, modified_stack
 from tools.validate import check_stack
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
 
-ENVS = ["staging", "production"]
 RUN_SERVICE = "google_cloud_run_v2_service"
 
 
@@ -42,7 +41,7 @@ def first(resources: dict, type_: str) -> tuple[str, dict]:
     return f"{type_}.{name}", resources[type_][name]
 
 
-def test_validate_accepts_both_stacks(synth_dir, terraform_env, tmp_path):
+def test_validate_accepts_every_stack(synth_dir, terraform_env, tmp_path):
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(ENVS, pool.map(
             lambda name: check_stack(name, synth_dir / "stacks" / name, terraform_env, tmp_path), ENVS)))

@@ -38,8 +38,8 @@ def trigger_branches(name: str) -> list[str]:
 
 
 def test_there_are_workflows_for_checks_plans_deploys_and_drift():
-    assert [p.name for p in WORKFLOWS] == ["checks.yml", "deploy-production.yml", "deploy-staging.yml", "deploy.yml",
-                                           "drift.yml", "plan.yml", "pull-request.yml"]
+    assert [p.name for p in WORKFLOWS] == ["checks.yml", "deploy-drill.yml", "deploy-production.yml", "deploy-staging.yml",
+                                           "deploy.yml", "drift.yml", "plan.yml", "pull-request.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -91,7 +91,8 @@ def test_deploys_plan_with_the_planner_and_apply_the_uploaded_plan_in_the_enviro
     assert "HEAD^" not in (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
 
 
-@pytest.mark.parametrize("workflow,stack", [("deploy-staging.yml", "staging"), ("deploy-production.yml", "production")])
+@pytest.mark.parametrize("workflow,stack", [("deploy-staging.yml", "staging"), ("deploy-production.yml", "production"),
+                                            ("deploy-drill.yml", "drill")])
 def test_each_deploy_calls_the_shared_workflow_for_its_stack(workflow, stack):
     document = load(ROOT / ".github" / "workflows" / workflow)
     deploy = document["jobs"]["deploy"]
@@ -105,13 +106,17 @@ def test_each_deploy_calls_the_shared_workflow_for_its_stack(workflow, stack):
 
 def test_pull_requests_plan_the_stack_of_their_base_branch(configs):
     jobs = load(ROOT / ".github" / "workflows" / "pull-request.yml")["jobs"]
-    assert set(jobs) == {"checks", "plan-staging", "plan-production"}
-    staging, production = jobs["plan-staging"], jobs["plan-production"]
+    assert set(jobs) == {"checks", "plan-staging", "plan-production", "plan-drill"}
+    staging, production, drill = jobs["plan-staging"], jobs["plan-production"], jobs["plan-drill"]
     assert configs["staging"].delivery.plan_branches == ("develop", "staging")
     assert 'contains(fromJSON(\'["develop", "staging"]\'), github.base_ref)' in staging["if"]
     assert configs["production"].delivery.plan_branches == ("main", "release/*")
     assert "github.base_ref == 'main' || startsWith(github.base_ref, 'release/')" in production["if"]
-    for job, stack in ((staging, "staging"), (production, "production")):
+    assert configs["drill"].delivery.plan_branches == ("drill/*",)
+    assert "startsWith(github.base_ref, 'drill/')" in drill["if"]
+    triggers = load(ROOT / ".github" / "workflows" / "pull-request.yml")["on"]["pull_request"]["branches"]
+    assert {b.replace("/*", "/**") for c in configs.values() for b in c.delivery.plan_branches} <= set(triggers)
+    for job, stack in ((staging, "staging"), (production, "production"), (drill, "drill")):
         assert job["uses"] == "./.github/workflows/plan.yml" and job["with"]["stack"] == stack
         assert "PLANNER" in job["with"]["service_account"]
     plan = load(ROOT / ".github" / "workflows" / "plan.yml")["jobs"]["plan"]
@@ -139,7 +144,7 @@ def test_drift_is_scheduled_per_stack_with_the_planner_and_opens_one_issue_per_s
 
 def test_github_environments_allow_exactly_the_branches_the_identities_trust(configs):
     settings = yaml.safe_load((ROOT / ".github" / "repository-settings.yaml").read_text())
-    for name in ("staging", "production"):
+    for name in configs:
         assert sorted(settings["environments"][name]["branches"]) == sorted(configs[name].delivery.deploy_branches)
         assert settings["repository"] == configs[name].delivery.repository
     assert settings["environments"]["production"]["reviewers"], "production needs an approval"
@@ -188,6 +193,16 @@ def _as_patterns(branches: list[str]) -> list[str]:
 @pytest.mark.parametrize("workflow,env", [("deploy-staging.yml", "staging"), ("deploy-production.yml", "production")])
 def test_deploy_triggers_match_the_federation_bindings(configs, workflow, env):
     assert _as_patterns(trigger_branches(workflow)) == sorted(configs[env].delivery.deploy_branches)
+
+
+def test_the_drill_deploys_only_by_hand_from_a_drill_branch(configs):
+    """A drill stack is deployed for a drill and torn down after it: never on a push, and only
+    from the drill/* branches its GitHub environment and deployer trust."""
+    document = load(ROOT / ".github" / "workflows" / "deploy-drill.yml")
+    assert document["on"] == {"workflow_dispatch": {}}
+    assert configs["drill"].delivery.deploy_branches == ("drill/*",)
+    assert document["jobs"]["checks"]["if"] == "startsWith(github.ref, 'refs/heads/drill/')"
+    assert document["jobs"]["deploy"]["needs"] == "checks"
 
 
 def test_no_workflow_uses_a_key():

@@ -76,9 +76,10 @@ def run_estimate(args: argparse.Namespace, book: PriceBook) -> int:
     budgets = [budget_lines(e, c.cost, book) for e, c in results]
     if args.json:
         print(json.dumps(envelope(book, "environments", [
-            document(e, c.load_profile, book, lines) for (e, c), lines in zip(results, budgets)]), indent=2))
+            document(e, c.load_profile, book, lines, c.cost.run_hours) for (e, c), lines in zip(results, budgets)]),
+            indent=2))
     else:
-        print("\n\n".join(table(e, c.load_profile, book) + "\n" + budget_text(lines, book)
+        print("\n\n".join(table(e, c.load_profile, book, c.cost.run_hours) + "\n" + budget_text(lines, book)
                            for (e, c), lines in zip(results, budgets)))
     for (result, _), lines in zip(results, budgets):
         for warning in warnings(result.env, lines):

@@ -373,7 +373,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="diagram.") as tmp:
         folder = synthesize(ROOT, Path(tmp) / "out")
-        stacks = {env: json.loads((folder / env / "cdk.tf.json").read_text()) for env in (STACK, OTHER)}
+        # Every stack for the inventory; the picture draws production and says how staging differs.
+        stacks = {path.parent.name: json.loads(path.read_text()) for path in sorted(folder.glob("*/cdk.tf.json"))}
     configs = {config.name: config for config in load_all()}
     picture = render(stacks, configs)
     if args.mermaid_out:

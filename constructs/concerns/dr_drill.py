@@ -3,7 +3,7 @@
 The drills are run by a person (docs/runbooks/disaster-recovery.md says why no restore runs
 unattended). What is automated is that nobody has to remember them: Cloud Scheduler publishes
 on a topic on the file's schedule, and the notice alert emails the compliance recipients with
-the runbook section to follow.
+a link to the regional drill's checklist, on the repository's default branch (the newest runbook).
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 
 TIER = "operations"
 SERVICE = "dr-drill"
-RUNBOOK = "docs/runbooks/disaster-recovery.md#dr-drill"
+RUNBOOK = "docs/runbooks/disaster-recovery.md"
+# The heading `### Regional drill checklist` (synth_tests/test_compliance.py checks it is there).
+CHECKLIST_ANCHOR = "regional-drill-checklist"
+
+
+def checklist_url(config: EnvironmentConfig) -> str:
+    return f"https://github.com/{config.delivery.repository}/blob/HEAD/{RUNBOOK}#{CHECKLIST_ANCHOR}"
 
 
 class DrDrill(Construct):
@@ -31,6 +37,7 @@ class DrDrill(Construct):
         super().__init__(scope, id_)
         labels = config.labels(TIER, SERVICE)
         drill = config.disaster_recovery
+        link = checklist_url(config)
         topic = pubsub_topic.PubsubTopic(self, "topic", name=config.resource_name(SERVICE), labels=labels,
                                          depends_on=[apis.enable("pubsub.googleapis.com")])
         # Scheduler publishes as its service agent, whose role already allows publishing in the project.
@@ -43,13 +50,13 @@ class DrDrill(Construct):
             schedule=drill.drill_schedule,
             time_zone=drill.time_zone,
             pubsub_target=cloud_scheduler_job.CloudSchedulerJobPubsubTarget(
-                topic_name=topic.id, data=base64.b64encode(f"DR drill due: {RUNBOOK}".encode()).decode()),
+                topic_name=topic.id, data=base64.b64encode(f"DR drill due: {link}".encode()).decode()),
             depends_on=[apis.enable("cloudscheduler.googleapis.com")],
         )
         place(reminder, config)
         publish_alert(
             self, "due", topic_name=topic.name, channels=channels, labels=labels,
             subject=f"{config.name}: a disaster-recovery drill is due",
-            content=(f"Run this quarter's drills from {RUNBOOK} and record the measured recovery times next to "
-                     "the RTOs in that page."),
+            content=(f"Run this quarter's regional drill from its checklist, {link}, and the other drills "
+                     "that page lists; record the measured recovery times there (Measured drills)."),
             depends_on=[apis.enable("monitoring.googleapis.com")])
