@@ -72,13 +72,15 @@ def test_nothing_in_the_drill_stops_its_teardown(stacks):
 
 
 def test_the_drills_flip_runs_everything_regional_in_the_dr_region_and_stays_teardownable(configs, tmp_path):
-    """What checklist step 6 deploys: the drill file with `active_region: dr`."""
+    """What checklist step 6 deploys: the drill file with `active_region: dr` (which the loader
+    reads with `standby: forgotten`)."""
     import dataclasses
 
     from main import synthesize
 
     drill = configs["drill"]
-    flipped = dataclasses.replace(drill, disaster_recovery=dataclasses.replace(drill.disaster_recovery, active_region="dr"))
+    flipped = dataclasses.replace(drill, disaster_recovery=dataclasses.replace(drill.disaster_recovery, active_region="dr",
+                                                                                  standby="forgotten"))
     synthesize([flipped], tmp_path / "out")
     stack = json.loads((tmp_path / "out" / "stacks" / "drill" / "cdk.tf.json").read_text())
     stays = {"image_repository", "application_log_bucket", "audit_log_bucket"}

@@ -358,3 +358,16 @@ def test_flipping_straight_back_is_stopped_by_make_diff(plans):
     assert {f"{a}_dr" for a in WRITER_OBJECTS} | {"google_redis_instance.redis_dr",
                                                    "google_managed_kafka_cluster.kafka_cluster_dr"} <= set(risky)
     assert verdict({"production": planned}, frozenset())[1] == EXIT_PROTECTED
+
+
+@pytest.mark.parametrize("lines, standby", [("active_region: dr", "forgotten"), ("active_region: primary", "replica"),
+                                            ("active_region: dr\n  standby: replica", "replica")])
+def test_the_file_says_the_flip_in_one_line(tmp_path, lines, standby):
+    """`active_region: dr` alone gives up the primary site; failback's steps name `standby`."""
+    from environments.loader import ENVIRONMENTS_DIR, load_environment
+
+    text = (ENVIRONMENTS_DIR / "production.yaml").read_text()
+    assert "  active_region: primary\n" in text
+    (tmp_path / "production.yaml").write_text(text.replace("  active_region: primary\n", f"  {lines}\n"))
+    recovery = load_environment(tmp_path / "production.yaml").disaster_recovery
+    assert recovery.standby == standby and recovery.sql_instances == {"primary": "pg", "dr": "pg-dr"}
