@@ -74,8 +74,10 @@ DR_ALLOWED = {("google_sql_database_instance", "region"),
               ("google_secret_manager_secret", "replication.user_managed.replicas[1].location"),
               # The locked copy of production's database (docs/decisions/backup-copy.md).
               ("google_storage_bucket", "location"),
-              # The DR site's image repository, which CI fills before a failover needs it.
-              ("google_artifact_registry_repository", "location")}
+              # The DR site's image repository, which CI fills before a failover needs it, and its
+              # application log bucket, empty until a failover routes there.
+              ("google_artifact_registry_repository", "location"),
+              ("google_logging_project_bucket_config", "location")}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -104,6 +106,7 @@ def test_every_location_in_the_json_is_the_environments_region(stacks, configs, 
     assert (("google_secret_manager_secret", "replication.user_managed.replicas[1].location") in dr_uses) is \
         config.has_dr_site
     assert (("google_artifact_registry_repository", "location") in dr_uses) is config.has_dr_site
+    assert (("google_logging_project_bucket_config", "location") in dr_uses) is config.has_dr_site
     assert (("google_storage_bucket", "location") in dr_uses) is (config.data.postgres.backups.locked_copy is not None)
 
 

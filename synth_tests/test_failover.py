@@ -30,10 +30,11 @@ PRIMARY = "google_sql_database_instance.postgres_primary"
 PROMOTED = "google_sql_database_instance.postgres_replica"
 WRITER_OBJECTS = ("google_sql_database.postgres_database_hexproperty", "google_sql_user.postgres_user_api",
                   "google_sql_user.postgres_user_bookings", "google_sql_user.postgres_user_properties")
-# Regional, but they stay where they are whichever site is active: each site's image repository,
-# and the log buckets (their logs are retained data; docs/runbooks/disaster-recovery.md).
+# Regional, but they stay where they are whichever site is active: each site's image repository and
+# application log bucket, and the audit log bucket (retained, locked data; docs/runbooks/disaster-recovery.md).
 STAYS = {"google_artifact_registry_repository.image_repository", "google_artifact_registry_repository.image_repository_dr",
          "google_logging_project_bucket_config.application_log_bucket",
+         "google_logging_project_bucket_config.application_log_bucket_dr",
          "google_logging_project_bucket_config.audit_log_bucket"}
 # What each step sets in disaster_recovery (the rest of production.yaml as committed).
 STEPS = {
@@ -164,6 +165,14 @@ def test_the_edge_serves_the_dr_regions_frontend(dr_stack):
     (neg_address,) = resources(dr_stack, "google_compute_region_network_endpoint_group")
     assert neg_address.endswith("_dr")
     assert backend["backend"][0]["group"] == ref("google_compute_region_network_endpoint_group", neg_address)
+
+
+def test_application_logs_are_routed_into_the_dr_regions_bucket(dr_stack, production):
+    for stack, bucket in ((production, "application_log_bucket"), (dr_stack, "application_log_bucket_dr")):
+        sinks = {b["destination"] for b in resources(stack, "google_logging_project_sink").values()}
+        assert f"logging.googleapis.com/{ref('google_logging_project_bucket_config', bucket)}" in sinks
+        (metric,) = [m for m in resources(stack, "google_logging_metric").values() if "error" in m["name"]]
+        assert metric["bucket_name"] == ref("google_logging_project_bucket_config", bucket)
 
 
 def test_images_are_pulled_from_the_dr_regions_repository(dr_stack, production):

@@ -41,10 +41,10 @@ from constructs.google import (
     monitoring_uptime_check_config as uptime,
 )
 from constructs.shared.protection import keep
-from constructs.shared.sites import place
+from constructs.shared.sites import place, site_address
 from constructs.tiers.monitoring_dashboard import dashboard_json
 from constructs.tiers.slo import FrontendSlos, slo_names
-from environments.config import DataNames, EnvironmentConfig
+from environments.config import DR_SITE, PRIMARY_SITE, DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.shared.apis import Apis
@@ -112,14 +112,21 @@ class Monitoring(Construct):
     def _logs(self, apis: "Apis") -> None:
         config, logging = self._config, apis.enable("logging.googleapis.com")
         # _Default keeps everything for 30 days, fixed, in the global location. Application logs go
-        # to a bucket in the environment's region (data residency) with the file's retention, and
-        # _Default skips them so each line is stored, and billed, once.
-        self.log_bucket = logging_project_bucket_config.LoggingProjectBucketConfig(
-            self, "log-bucket", project=config.project_id, location=config.region,
-            bucket_id=config.resource_name(LOG_BUCKET), retention_days=self._settings.log_retention_days,
-            description=f"Application logs of HexProperty {config.name} (Cloud Run services and functions)",
-            depends_on=[logging])
-        keep(self.log_bucket, config, "application_log_bucket")
+        # to a bucket in the active region (data residency) with the file's retention, and _Default
+        # skips them so each line is stored, and billed, once. With a DR site each region has one:
+        # a failover routes into the DR region's (the other keeps what it retained), and the
+        # error metric counts there; an empty bucket costs nothing.
+        sites = [PRIMARY_SITE, *([DR_SITE] if config.has_dr_site else [])]
+        buckets = {}
+        for site in sites:
+            buckets[site] = logging_project_bucket_config.LoggingProjectBucketConfig(
+                self, "log-bucket" if site == PRIMARY_SITE else "log-bucket-dr", project=config.project_id,
+                location=config.region_of(site), bucket_id=config.resource_name(LOG_BUCKET),
+                retention_days=self._settings.log_retention_days,
+                description=f"Application logs of HexProperty {config.name} (Cloud Run services and functions)",
+                depends_on=[logging])
+            keep(buckets[site], config, site_address("application_log_bucket", site))
+        self.log_bucket = buckets[config.disaster_recovery.active_site]
         destination = f"logging.googleapis.com/{self.log_bucket.id}"
         logging_project_sink.LoggingProjectSink(
             self, "log-sink", project=config.project_id, name=config.resource_name(LOG_BUCKET), destination=destination,
