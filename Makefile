@@ -19,7 +19,7 @@ FIRST ?=
 CHECKOV := .venv-checkov
 LINT := .venv-lint
 
-.PHONY: help install synth test validate check lint-workflows github-settings bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap clean
+.PHONY: help install synth test validate check lint-workflows github-settings bench docs diagram compose diff cost cost-readme cost-diff plan deploy wake bootstrap forgotten clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -114,6 +114,10 @@ deploy: install ## apply one stack: make deploy ENV=staging (network + credentia
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<staging|production>" >&2; exit 2; }
 	$(PY) tools/deploy_preflight.py $(ENV)
 	cdktf deploy $(ENV)
+
+forgotten: synth ## print the gcloud commands that delete what a failover or failback forgot (removed blocks): make forgotten ENV=production
+	@test -n "$(ENV)" || { echo "usage: make forgotten ENV=<env>" >&2; exit 2; }
+	$(PY) tools/forgotten.py $(ENV)
 
 wake: install ## start an auto-paused database: make wake ENV=staging (gcloud + credentials; takes minutes)
 	@test -n "$(ENV)" || { echo "usage: make wake ENV=<staging|production>" >&2; exit 2; }

@@ -120,6 +120,13 @@ def _routed_into(stack: dict, r: Resource) -> list[Resource]:
             and target in str(sink.body.get("destination", ""))]
 
 
+def _standby_twin(stack: dict, r: Resource) -> bool:
+    """Another region's bucket of the same id takes the logs (constructs/tiers/monitoring.py)."""
+    return any(other.type == r.type and other.address != r.address
+               and other.body.get("bucket_id") == r.body.get("bucket_id") and _routed_into(stack, other)
+               for other in resources(stack))
+
+
 def _is_audit(sink: Resource) -> bool:
     filter_ = sink.body.get("filter", "")
     return "cloudaudit.googleapis.com" in filter_ and 'NOT logName:"cloudaudit' not in filter_
@@ -130,6 +137,9 @@ def log_bucket(r: Resource, ctx: Context) -> Cost:
     each month's volume stays (retention - 30) days beyond the free 30."""
     days = int(r.body.get("retention_days") or FREE_RETENTION_DAYS)
     sinks = _routed_into(ctx.stack, r)
+    if not sinks and _standby_twin(ctx.stack, r):
+        return Cost(0.0, 0.0, "the standby region's twin of a routed bucket: it receives nothing until a failover",
+                    ("what it retained from an earlier failover bills until its retention ends",))
     if not sinks:
         raise Unpriced("no sink routes logs into it, so its volume is unknown")
     audit = any(_is_audit(sink) for sink in sinks)

@@ -290,7 +290,7 @@ def test_the_estimator_imports_neither_cdktf_nor_the_provider():
 # Pinned: staging and production, idle and under their load profiles, in USD per month. A change
 # of configuration, load profile or prices that moves them more than 1 % fails here; update the
 # figures (and `make cost-readme`) in the same change, so review sees the cost move.
-PINNED = {"staging": (59.06, 202.00), "production": (1050.28, 1386.83), "drill": (482.86, 484.44)}
+PINNED = {"staging": (59.06, 202.00), "production": (1051.08, 1387.63), "drill": (483.16, 484.74)}
 
 
 @pytest.mark.parametrize("env", sorted(PINNED))
@@ -455,3 +455,9 @@ def test_cli_bad_price_file_names_the_key(tmp_path, monkeypatch):
     broken.write_text((ROOT / "pricing" / "prices.yaml").read_text().replace("    usd_per_unit: 1.1172\n", ""))
     with pytest.raises(PriceFileError, match="exchange_rates.EUR lacks usd_per_unit"):
         load_prices(broken)
+
+
+def test_the_standby_regions_log_bucket_costs_nothing_until_a_failover(production, configs):
+    result = estimate(production, "production", configs["production"].load_profile, load_prices())
+    (line,) = [line for line in result.lines if line.ref.endswith("application_log_bucket_dr")]
+    assert (line.idle, line.load) == (0.0, 0.0) and "receives nothing until a failover" in line.basis

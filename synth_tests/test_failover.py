@@ -380,3 +380,55 @@ def test_the_file_says_the_flip_in_one_line(tmp_path, lines, standby):
     (tmp_path / "production.yaml").write_text(text.replace("  active_region: primary\n", f"  {lines}\n"))
     recovery = load_environment(tmp_path / "production.yaml").disaster_recovery
     assert recovery.standby == standby and recovery.sql_instances == {"primary": "pg", "dr": "pg-dr"}
+
+
+# --- make forgotten: what the removed blocks left running --------------------------------------
+
+
+def test_make_forgotten_lists_one_delete_per_forgotten_resource_of_the_old_region(steps, production, configs):
+    from tools.forgotten import before_the_flip, delete_commands, forgotten_addresses
+
+    config, _, stack = steps["failover"]
+    assert before_the_flip(config).disaster_recovery == configs["production"].disaster_recovery
+    commands = delete_commands(config, forgotten_addresses(stack), production)
+    # Grants, topics, the source object, NAT, the database and its users go with their parent.
+    assert len(commands) == 17
+    assert all("--region=europe-west1" in c or "--location=europe-west1" in c or c.startswith("gcloud storage rm")
+               or c.startswith("gcloud sql") for c in commands)
+    sql = [c for c in commands if c.startswith("gcloud sql")]
+    assert sql == ["gcloud sql instances patch hexproperty-production-pg --no-deletion-protection "
+                   "--project=hexproperty-production --quiet && gcloud sql instances delete hexproperty-production-pg "
+                   "--project=hexproperty-production --quiet"]
+    # What uses the subnet and the connector goes before them.
+    order = [c.split(" delete ")[0] if " delete " in c else c for c in commands]
+    assert order.index("gcloud compute networks subnets") > order.index("gcloud compute networks vpc-access connectors") \
+        > order.index("gcloud functions") and order.index("gcloud compute networks subnets") > order.index(
+        "gcloud managed-kafka clusters")
+    assert "gcloud run services delete hexproperty-production-frontend --region=europe-west1 " \
+           "--project=hexproperty-production --quiet" in commands
+
+
+def test_make_forgotten_after_failback_names_the_dr_regions_resources(steps):
+    from tools.forgotten import before_the_flip, delete_commands, forgotten_addresses
+
+    config, _, stack = steps["failback"]
+    assert before_the_flip(config).disaster_recovery == steps["rebuilt-primary"][0].disaster_recovery
+    commands = delete_commands(config, forgotten_addresses(stack), steps["rebuilt-primary"][2])
+    assert "gcloud storage rm --recursive gs://hexproperty-production-function-sources-dr " \
+           "--project=hexproperty-production" in commands
+    assert any("instances delete hexproperty-production-pg-dr " in c for c in commands)
+    assert not any("europe-west1" in c for c in commands)
+
+
+def test_make_forgotten_says_so_when_nothing_is_forgotten_and_refuses_what_it_cannot_name(
+        synth_dir, monkeypatch, capsys, production, configs):
+    import tools.forgotten as forgotten
+
+    monkeypatch.setattr(forgotten, "STACKS", synth_dir / "stacks")
+    assert forgotten.main(["production"]) == 0
+    assert "forgets nothing" in capsys.readouterr().out
+    with pytest.raises(forgotten.ForgottenError, match="add one to DELETE or PARENTS"):
+        forgotten.delete_commands(configs["production"], ["google_compute_network.network_vpc_4E8F0223"], production)
+    with pytest.raises(SystemExit) as exit_:
+        forgotten.main(["nowhere"])
+    assert exit_.value.code == 2
