@@ -91,7 +91,7 @@ def main() -> int:
         print(f"  {phase:<52} {seconds:.2f} s  {seconds / floor_median:.2f}")
     validate = timed([sys.executable, "tools/validate.py"])
     diff = timed([sys.executable, "tools/plan_diff.py"])
-    print(f"{'make validate (both stacks, one run):':<40} {validate:.2f} s  target 30 s")
+    print(f"{'make validate (every stack, one run):':<40} {validate:.2f} s  target 30 s")
     print(f"{'make diff (snapshots vs working tree):':<40} {diff:.2f} s  target 60 s")
     print(median_line("floor (load cdktf + google assemblies):", floor))
     print(median_line("synth (every environment):", synth))
