@@ -149,6 +149,11 @@ class EnvironmentConfig:
         """A cross-region replica makes project.dr_region a site the environment can fail over to."""
         return self.data.postgres.replica is not None
 
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """The sites the environment has resources in: the primary, and the DR site if any."""
+        return (PRIMARY_SITE, DR_SITE) if self.has_dr_site else (PRIMARY_SITE,)
+
     def region_of(self, site: str) -> str:
         return self.dr_region if site == DR_SITE else self.region
 

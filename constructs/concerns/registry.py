@@ -12,7 +12,7 @@ from constructs import Construct
 from constructs.google import artifact_registry_repository as registry
 from constructs.shared.protection import keep
 from constructs.shared.sites import site_address
-from environments.config import DR_SITE, PRIMARY_SITE, EnvironmentConfig
+from environments.config import PRIMARY_SITE, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.shared.apis import Apis
@@ -25,9 +25,8 @@ class ImageRepository(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, apis: "Apis"):
         super().__init__(scope, id_)
-        sites = [PRIMARY_SITE, *([DR_SITE] if config.has_dr_site else [])]
         # Both exist whichever site is active: each holds images (protected), and neither moves.
-        self.repositories = {site: self._repository(config, apis, site) for site in sites}
+        self.repositories = {site: self._repository(config, apis, site) for site in config.sites}
         recovery = config.disaster_recovery
         self.repository = self.repositories[recovery.active_site]
         self.standby = self.repositories.get(recovery.standby_site)

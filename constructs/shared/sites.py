@@ -34,12 +34,16 @@ def place(resource, config: EnvironmentConfig, pinned: Optional[str] = None) -> 
     that site was given up. Call it right after creating the resource, before anything reads
     its address."""
     recovery = config.disaster_recovery
-    # The stack's allocation, not `friendly_unique_id`: reading that fixes the id for good.
-    base = pinned or TerraformStack.of(resource).get_logical_id(resource)
-    here = site_address(base, recovery.active_site)
     if pinned:
-        keep(resource, config, here)
-    elif here != base:
-        resource.override_logical_id(here)
+        keep(resource, config, site_address(pinned, recovery.active_site))
+        base = pinned
+    elif recovery.active_site == DR_SITE or recovery.forgets_standby:
+        # The stack's allocation, not `friendly_unique_id`: reading that fixes the id for good.
+        # Read only when needed: each read is a jsii round trip, and the primary site keeps the id.
+        base = TerraformStack.of(resource).get_logical_id(resource)
+        if recovery.active_site == DR_SITE:
+            resource.override_logical_id(site_address(base, DR_SITE))
+    else:
+        return
     if recovery.forgets_standby:
         forget(resource, f"{resource.terraform_resource_type}.{site_address(base, recovery.standby_site)}")

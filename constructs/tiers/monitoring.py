@@ -44,7 +44,7 @@ from constructs.shared.protection import keep
 from constructs.shared.sites import place, site_address
 from constructs.tiers.monitoring_dashboard import dashboard_json
 from constructs.tiers.slo import FrontendSlos, slo_names
-from environments.config import DR_SITE, PRIMARY_SITE, DataNames, EnvironmentConfig
+from environments.config import PRIMARY_SITE, DataNames, EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.shared.apis import Apis
@@ -116,9 +116,8 @@ class Monitoring(Construct):
         # skips them so each line is stored, and billed, once. With a DR site each region has one:
         # a failover routes into the DR region's (the other keeps what it retained), and the
         # error metric counts there; an empty bucket costs nothing.
-        sites = [PRIMARY_SITE, *([DR_SITE] if config.has_dr_site else [])]
         buckets = {}
-        for site in sites:
+        for site in config.sites:
             buckets[site] = logging_project_bucket_config.LoggingProjectBucketConfig(
                 self, "log-bucket" if site == PRIMARY_SITE else "log-bucket-dr", project=config.project_id,
                 location=config.region_of(site), bucket_id=config.resource_name(LOG_BUCKET),
